@@ -101,6 +101,8 @@ def _scale_hint(actual, expected, m=None):
 
 def compare(name, actual, expected, *, rtol=1e-5, atol=1e-7, m=None, exact_type=False):
     """Compare one output. m (the number of samples) lets 1/m slips be named."""
+    if type(expected) is object:  # a placeholder: only the structure around it is compared
+        return None
     if isinstance(actual, Opaque):
         return Mismatch(f"{name} is {describe_type(actual)}, which is not a number or a numpy array",
                         "return plain numbers and numpy arrays (np.ndarray, not a subclass)")

@@ -1,0 +1,48 @@
+"""nbgrader's side of the course: the preprocessor that replaces nbgrader's
+Execute in autograde (see course_config.py).
+
+nbgrader sanitizes the submission and saves the grades; in between, this
+preprocessor grades the notebook through autograder.grading (the same path
+as `python -m autograder grade`), and leaves in every test cell the outputs
+from which nbgrader's determine_grade reads the partial credit.
+"""
+import os
+
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Float, Integer
+
+from .grading import grade_notebook, is_test_cell, report_outputs
+
+
+class GradeInSandbox(NbGraderPreprocessor):
+    timeout = Integer(300, help="Seconds a whole notebook may run, tests included").tag(config=True)
+    cell_timeout = Integer(60, help="Seconds one cell of the student's may run").tag(config=True)
+    call_timeout = Float(30, help="Seconds one call of a student's function by a test may take").tag(config=True)
+    memory_mb = Integer(2048, help="Memory limit of a student's kernel (address space), in MiB").tag(config=True)
+    sandbox = Bool(True, help="Run students' kernels in the bubblewrap sandbox (never turn off for real submissions)"
+                   ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        source_path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
+                                   info["notebook"] + ".ipynb")
+        result = grade_notebook(nb, source_path, workdir=resources["metadata"]["path"], name=info["notebook"],
+                                timeout=self.timeout, cell_timeout=self.cell_timeout, call_timeout=self.call_timeout,
+                                memory_mb=self.memory_mb, sandbox=self.sandbox)
+        for problem in result.problems:
+            self.log.warning("%s/%s/%s: %s", info["student"], info["assignment"], info["notebook"], problem)
+        graded = result.notebook if result.notebook is not None else nb
+        # keep nbgrader's checksums (they tell an untouched answer cell from an answered one)
+        checksums = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader.get("checksum")
+                     for c in nb.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+        by_id = {c.grade_id: c for c in result.cells}
+        for cell in graded.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if checksums.get(meta.get("grade_id")):
+                meta["checksum"] = checksums[meta["grade_id"]]
+            if is_test_cell(cell) and meta.get("grade_id") in by_id:
+                cell.outputs = report_outputs(by_id[meta["grade_id"]])
+        graded.metadata["nn_course"] = result.as_dict()  # per-check results, for feedback and reports
+        return graded, resources

@@ -1,0 +1,46 @@
+"""The course's nbgrader configuration (nbgrader_config.py loads this file).
+
+Every plain `nbgrader` command run from the repository root, and the course's
+own command line (python -m autograder), read their settings here.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads the file)
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "nn-from-scratch"
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = os.environ.get("NN_COURSE_DB_URL", "sqlite:///" + os.path.join(ROOT, "gradebook.db"))
+c.CourseDirectory.assignment_id = ""
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: test cells run in the grader's process against the student's
+# functions in a sandboxed kernel (autograder.grading), instead of nbgrader's
+# Execute running everything inside the student's kernel.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_plugin.GradeInSandbox",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
+c.GradeInSandbox.timeout = 300        # seconds per notebook, tests included
+c.GradeInSandbox.cell_timeout = 60    # seconds per cell of the student's
+c.GradeInSandbox.call_timeout = 30    # seconds per call of a student's function by a test
+c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kernel
+
+# Feedback shows what each check found, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
