@@ -120,15 +120,14 @@ def compare(name, actual, expected, *, rtol=1e-5, atol=1e-7, m=None, exact_type=
         if missing:
             return Mismatch(f"{name} is missing the keys {missing}", f"the dict must have the keys {sorted(expected)}")
         return None
-    if type(expected) is float and exact_type and type(actual) is not float:
+    # a number must be a number: a Python float (np.float64 is one) or int, not an array holding one
+    if type(expected) is float and exact_type and not isinstance(actual, float):
         if isinstance(actual, np.ndarray):
             return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float",
                             "costs and biases are plain numbers: float(...) or .item() turns a 1 x 1 array into one")
-        if not isinstance(actual, (int, np.generic)) or isinstance(actual, bool):
-            return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float")
         return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float", "wrap it in float(...)")
-    if type(expected) is int and exact_type and type(actual) is not int:
-        return Mismatch(f"{name} is {describe_type(actual)} but must be a Python int", "wrap it in int(...)")
+    if type(expected) is int and exact_type and (isinstance(actual, bool) or not isinstance(actual, (int, np.integer))):
+        return Mismatch(f"{name} is {describe_type(actual)} but must be a whole number (int)", "wrap it in int(...)")
 
     want = _as_float_array(expected)
     got = _as_float_array(actual)
