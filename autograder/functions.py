@@ -21,11 +21,12 @@ class Gradient:
 
 class Spec:
     def __init__(self, module, name, args, outputs, make, *, vectorised=False, loops=False,
-                 gradients=(), rtol=1e-5, atol=1e-7, extra=(), compare_reference=True, calls=4):
+                 gradients=(), rtol=1e-5, atol=1e-7, extra=(), compare_reference=True, calls=4, exact_types=True):
         self.module, self.name, self.args, self.outputs, self.make = module, name, tuple(args), tuple(outputs), make
         self.vectorised, self.loops, self.gradients = vectorised, loops, tuple(gradients)
         self.rtol, self.atol, self.extra = rtol, atol, tuple(extra)
         self.compare_reference, self.calls = compare_reference, calls
+        self.exact_types = exact_types  # False: a number may also come back as a 0-d array
 
     @property
     def hidden_summary(self):
@@ -157,9 +158,9 @@ def _train_logreg(rng, k):
 
 
 _add(
-    Spec("logistic_loop", "sigmoid", ["z"], ["s"], _sigmoid01, extra=["large_inputs"]),
+    Spec("logistic_loop", "sigmoid", ["z"], ["s"], _sigmoid01, extra=["large_inputs"], exact_types=False),
     Spec("logistic_loop", "loss", ["a", "y"], ["L"],
-         lambda rng, k: ((float(rng.uniform(0.05, 0.95)), [0, 1, 1, 0][k % 4]), {})),
+         lambda rng, k: ((float(rng.uniform(0.05, 0.95)), [0, 1, 1, 0][k % 4]), {}), exact_types=False),
     Spec("logistic_loop", "propagate_loop", ["w", "b", "X", "Y"], ["J", "dw", "db"], _logreg, loops=True,
          gradients=[Gradient(1, "w", _cost_logreg), Gradient(2, "b", _cost_logreg)]),
     Spec("logistic_loop", "gd_step", ["w", "b", "dw", "db", "alpha"], ["w", "b"], _gd_step),
@@ -183,7 +184,7 @@ _add(
          lambda rng, k: (([[3, 4, 1], [5, 2], [784, 128, 64, 10], [2, 3, 3, 1]][k % 4],), {})),
     Spec("two_layer_forward", "initialize_parameters", ["n_x", "n_h", "n_y", "seed"], ["params"],
          lambda rng, k: ((3, 4, 1), {"seed": 1}), compare_reference=False, extra=["initialisation"]),
-    Spec("two_layer_forward", "forward_loop", ["X", "params"], ["A2"], _network),
+    Spec("two_layer_forward", "forward_loop", ["X", "params"], ["A2"], _network, loops=True),
     Spec("two_layer_forward", "forward", ["X", "params"], ["A2", "cache"], _network, vectorised=True),
     Spec("two_layer_forward", "compute_cost", ["A2", "Y"], ["J"],
          lambda rng, k: ((lambda m: (rng.uniform(0.02, 0.98, (1, m)), _labels(rng, m)))([1, 4, 9, 20][k % 4]), {}),

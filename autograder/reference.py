@@ -89,7 +89,8 @@ def same_as_reference(spec, target, ref, rng):
             for name, _ in parts:
                 failures.setdefault(name, (error_message(spec.name, outcome.error) + where, ""))
             continue
-        structure = compare_outputs(spec.name, outcome.value, _shell(expected)) if isinstance(expected, (tuple, dict)) else []
+        structure = (compare_outputs(spec.name, outcome.value, _shell(expected))
+                     if isinstance(expected, (tuple, dict)) else [])
         if structure:
             for name, _ in parts:
                 failures.setdefault(name, (structure[0][0] + where, structure[0][1]))
@@ -97,7 +98,7 @@ def same_as_reference(spec, target, ref, rng):
         got = dict(_parts(spec, outcome.value))
         for name, want in parts:
             problems = compare_outputs(name, got.get(name), want, rtol=spec.rtol, atol=spec.atol,
-                                       m=_samples(args))
+                                       m=_samples(args), exact_types=spec.exact_types)
             if problems:
                 failures.setdefault(name, (problems[0][0] + where, problems[0][1]))
     titled = (lambda name: f"{name}: ") if len(expected_parts) > 1 else (lambda name: "")
