@@ -42,5 +42,6 @@ c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kerne
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "autograder.feedback.AddSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,0 +1,83 @@
+"""The summary a student reads first at the top of a feedback file.
+
+Runs in nbgrader's generate_feedback after GetGrades (see course_config.py),
+so its points are the gradebook's, manual grades and late penalties included.
+The lines under each function come from the per-check results the grader
+stored in the autograded notebook. Student-controlled text (exception
+messages, lines of their code) is HTML-escaped.
+"""
+import html
+from collections import defaultdict
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+
+def _function_of(cell_result):
+    """The graded function a test cell is about: the function most of its checks name."""
+    names = [r["function"] for r in cell_result.get("results", []) if r.get("function") != "notebook"]
+    return max(set(names), key=names.count) if names else cell_result["grade_id"]
+
+
+def summary_lines(nb, resources):
+    """(headline, [(function, lost, possible, [failed check lines])], [problems], [manual answers])."""
+    stored = nb.metadata.get("nn_course", {})
+    by_cell = {c["grade_id"]: c for c in stored.get("cells", [])}
+    lost = defaultdict(float)
+    possible = defaultdict(float)
+    failures = defaultdict(list)
+    manual = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        score, points = meta.get("score"), float(meta.get("points") or 0)
+        if meta.get("solution"):  # a written answer, graded by hand
+            manual.append((meta["grade_id"], score, points, meta.get("comment")))
+            continue
+        graded = by_cell.get(meta["grade_id"], {"grade_id": meta["grade_id"], "results": []})
+        function = _function_of(graded)
+        possible[function] += points
+        lost[function] += points - float(score or 0)
+        failures[function] += [r for r in graded.get("results", []) if not r.get("passed")]
+    ranked = sorted(((f, lost[f], possible[f], failures[f]) for f in possible if lost[f] > 1e-9),
+                    key=lambda row: (-row[1], row[0]))
+    score, max_score = resources["nbgrader"]["score"], resources["nbgrader"]["max_score"]
+    headline = f"Total: {score:g} of {max_score:g} points"
+    if resources["nbgrader"].get("late_penalty"):
+        headline += f" (after a late penalty of {resources['nbgrader']['late_penalty']:g})"
+    return headline, ranked, stored.get("problems", []), manual
+
+
+def summary_markdown(nb, resources):
+    e = html.escape
+    headline, ranked, problems, manual = summary_lines(nb, resources)
+    out = ["## Summary", "", f"**{e(headline)}**", ""]
+    for problem in problems:
+        out.append(f"- **Problem with the notebook:** {e(problem)}")
+    if ranked:
+        out += ["", "Functions that lost points, worst first:", ""]
+        for function, lost, possible, failed in ranked:
+            out.append(f"- **{e(function)}**: lost {lost:g} of {possible:g}")
+            for result in failed[:4]:
+                kind = "hidden check" if result.get("hidden") else "visible check"
+                out.append(f"    - {kind} *{e(result['title'])}*: {e(result.get('message') or 'failed')}")
+                if result.get("hint"):
+                    out.append(f"      (usual cause: {e(result['hint'])})")
+            if len(failed) > 4:
+                out.append(f"    - and {len(failed) - 4} more failed checks, shown under the test cells below")
+    else:
+        out += ["", "Every autograded check passed."]
+    for grade_id, score, points, comment in manual:
+        shown = "not graded yet" if score is None else f"{score:g} of {points:g}"
+        out.append(f"- written answer **{e(grade_id)}**: {shown}" + (f"; grader's comment: {e(comment)}" if comment else ""))
+    out += ["", "Each test cell below lists every check that ran, visible and hidden, with what was off and the usual cause."]
+    return "\n".join(out)
+
+
+class AddSummary(NbGraderPreprocessor):
+    """Puts the summary in a markdown cell at the top of the feedback."""
+
+    def preprocess(self, nb, resources):
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(nb, resources)))
+        return nb, resources
