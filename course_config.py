@@ -35,7 +35,7 @@ c.Autograde.autograde_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 c.GradeInSandbox.timeout = 300        # seconds per notebook, tests included
 c.GradeInSandbox.cell_timeout = 60    # seconds per cell of the student's
-c.GradeInSandbox.call_timeout = 30    # seconds per call of a student's function by a test
+c.GradeInSandbox.call_timeout = 10    # seconds per call of a student's function by a test
 c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kernel
 
 # Feedback shows what each check found, never the hidden tests' code.

@@ -13,8 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def course_root():
-    """The course tree: the folder with course_config.py (this repository)."""
-    return ROOT
+    """The course tree: the folder with course_config.py (this repository,
+    or NN_COURSE_ROOT: a copy of the course, as the tests make)."""
+    return os.path.abspath(os.environ.get("NN_COURSE_ROOT", ROOT))
 
 
 def nbgrader(*args):
@@ -58,18 +59,69 @@ def grade(notebook, source, sandbox=True, as_json=False):
     return result
 
 
-def demo():
-    """The instructor's job on the bundled material: release, then grade."""
+def autograde(assignment_names=(), students=(), workers=None, force=False):
+    """nbgrader autograde of every submission under submitted/, in parallel."""
+    from .pipeline import autograde as run
+    jobs = run(course_root(), assignment_names, students, workers, force)
+    failed = [j for j in jobs if not j.success]
+    for job in failed:
+        print(f"could not grade {job.student}/{job.assignment}: {'; '.join(job.problems)}", file=sys.stderr)
+    return jobs
+
+
+def feedback(names=()):
+    """nbgrader's feedback HTML (with the course's summary) for every autograded submission."""
+    for name in assignments(names):
+        if nbgrader("generate_feedback", name, "--force", "--log-level=WARN").returncode != 0:
+            sys.exit(f"nbgrader generate_feedback {name} failed (see above)")
+    print(f"feedback -> {os.path.join(course_root(), 'feedback')}/<student>/<assignment>/*.html")
+
+
+def export(path):
+    """The gradebook's grades as CSV (nbgrader export)."""
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if nbgrader("export", f"--to={path}", "--log-level=WARN").returncode != 0:
+        sys.exit("nbgrader export failed (see above)")
+    print(f"grades -> {path}")
+
+
+def report(folder):
+    """Histograms of the grades, the most failed test cells and checks, and every submission's problems."""
+    from .report import write_report
+    text = write_report(db_url(), course_root(), os.path.abspath(folder))
+    print(text)
+    print(f"report -> {os.path.abspath(folder)}/report.md and *_grades.png")
+
+
+def db_url():
+    from traitlets.config import Config, PyFileConfigLoader
+    config = Config()
+    loader = PyFileConfigLoader("course_config.py", path=course_root())
+    loader.load_config()
+    return loader.config.CourseDirectory.db_url
+
+
+def grade_table():
+    from .report import grade_table as table
+    rows = table(db_url())
+    names = sorted({a for _, a in rows})
+    print("\n" + "student".ljust(16) + "".join(n[:22].rjust(24) for n in names))
+    for student in sorted({s for s, _ in rows}):
+        cells = [f"{rows[(student, n)][0]:g} / {rows[(student, n)][1]:g}" if (student, n) in rows else "-" for n in names]
+        print(student.ljust(16) + "".join(c.rjust(24) for c in cells))
+
+
+def demo(workers=None):
+    """The instructor's job on the bundled sample class: release, autograde, feedback, export, report."""
+    from .sample_class import make_sample_class
     release()
-    from .grading import grade_notebook
-    rows = []
-    for name in assignments():
-        source = os.path.join(course_root(), "source", name, f"{name}.ipynb")
-        result = grade_notebook(source, source)
-        rows.append((name, result.score, result.max_score))
-    print("\nreference solutions, graded through the course's grader:")
-    for name, got, out_of in rows:
-        print(f"  {name:28s} {got:6g} of {out_of:g}")
+    make_sample_class(course_root())
+    autograde(workers=workers)
+    feedback()
+    export(os.path.join(course_root(), "exports", "grades.csv"))
+    report(os.path.join(course_root(), "reports"))
+    grade_table()
 
 
 def main(argv=None):
@@ -77,16 +129,40 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("release", help="generate the student release (all, or the named assignments)")
     p.add_argument("assignments", nargs="*")
+    p = commands.add_parser("autograde", help="autograde every submission under submitted/ in parallel")
+    p.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
+    p.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
+    p.add_argument("--force", action="store_true", help="grade again what is already graded")
+    p = commands.add_parser("feedback", help="generate the feedback HTML of every autograded submission")
+    p.add_argument("assignments", nargs="*")
+    p = commands.add_parser("export", help="export the gradebook's grades as CSV")
+    p.add_argument("--to", default=os.path.join(course_root(), "exports", "grades.csv"))
+    p = commands.add_parser("report", help="grade histograms (PNG) and the test cells the class failed most")
+    p.add_argument("--to", default=os.path.join(course_root(), "reports"), help="folder for report.md and the PNGs")
+    p = commands.add_parser("sample-class", help="write the bundled sample class's submissions into submitted/")
     p = commands.add_parser("grade", help="grade one notebook against its source notebook, without a course tree")
     p.add_argument("notebook")
     p.add_argument("--source", required=True, help="the instructor's source notebook (solutions and hidden tests)")
     p.add_argument("--json", action="store_true", help="print the per-check results as JSON")
     p.add_argument("--no-sandbox", action="store_true", help="run the kernel without the sandbox (trusted code only)")
-    commands.add_parser("demo", help="release and grade the bundled material (the README's main command)")
+    p = commands.add_parser("demo", help="release, grade the sample class, feedback, export, report (the README's main command)")
+    p.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
     if args.command == "release":
         release(args.assignments)
+    elif args.command == "autograde":
+        autograde(args.assignments, args.student, args.workers, args.force)
+    elif args.command == "feedback":
+        feedback(args.assignments)
+    elif args.command == "export":
+        export(args.to)
+    elif args.command == "report":
+        report(args.to)
+    elif args.command == "sample-class":
+        from .sample_class import make_sample_class
+        make_sample_class(course_root())
     elif args.command == "grade":
         grade(args.notebook, args.source, sandbox=not args.no_sandbox, as_json=args.json)
     elif args.command == "demo":
-        demo()
+        demo(args.workers)

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 MARKER = ".nn-course-graded.json"
+FAILED = ".nn-course-failed.txt"  # why nbgrader could not grade a submission at all
 
 
 class Job:
@@ -83,7 +84,11 @@ def _start_worker(root):
 def _grade(student, assignment):
     """One job, in a worker: nbgrader autograde of one submission."""
     import nbformat
+    from .grading import read_notebook
     started = time.monotonic()
+    submitted = _api.coursedir.format_path(_api.coursedir.submitted_directory, student, assignment)
+    unreadable = [f"{os.path.basename(p)}: {problem}" for p in sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
+                  for problem in [read_notebook(p)[1]] if problem]
     result = _api.autograde(assignment, student, force=True, create=True)
     job = Job(student, assignment, bool(result.get("success")), time.monotonic() - started,
               (result.get("log") or "") + (result.get("error") or ""))
@@ -93,9 +98,22 @@ def _grade(student, assignment):
         job.scores[os.path.basename(path)[:-6]] = [summary.get("score"), summary.get("max_score")]
         job.problems += summary.get("problems", [])
     if job.success:
+        if os.path.exists(os.path.join(folder, FAILED)):
+            os.remove(os.path.join(folder, FAILED))
         with open(marker_path(_api, student, assignment), "w") as f:
             json.dump(job.as_dict(), f, indent=1)
+    else:
+        job.problems += unreadable or ["nbgrader could not grade the submission: " + _last_error(job.log)]
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, FAILED), "w") as f:
+            f.write("; ".join(job.problems) + "\n")
     return job
+
+
+def _last_error(log):
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    return (errors or lines or ["no log"])[-1][:500]
 
 
 def _progress(done, total, job, started):

@@ -30,6 +30,7 @@ class KernelSession:
         self._ids = itertools.count()
         self.dead_reason = None
         self.deadline = None  # the notebook's time limit (time.monotonic()), if any
+        self.hung = set()  # functions a call of which ran out of time: later calls fail at once
 
     def close(self):
         self.kc.stop_channels()
@@ -101,10 +102,15 @@ class KernelSession:
         return Outcome.from_dict(self.request({"get": name}))
 
     def call(self, name, args, kwargs, arg_names=(), count_lines=False):
+        if name in self.hung:
+            return Outcome(error={"type": "TimeoutError", "where": [],
+                                  "message": f"an earlier call of {name} did not return within {self.call_timeout:g} s, "
+                                             "so it was not called again"})
         try:
             return Outcome.from_dict(self.request({"call": name, "args": tuple(args), "kwargs": dict(kwargs),
                                                    "arg_names": list(arg_names), "count_lines": bool(count_lines)}))
         except TimeoutError:
+            self.hung.add(name)
             return Outcome(error={"type": "TimeoutError", "where": [],
                                   "message": f"{name} did not return within {self.call_timeout:g} s"})
         except KernelGone as exc:
