@@ -38,7 +38,7 @@ class CellResult:
         self.points = float(points)
         self.results = list(results)
         self.note = note
-        self.score = round(self.points * checks.score(self.results), 4) if self.results else 0.0
+        self.score = round(self.points * checks.score(self.results), 2) if self.results else 0.0
 
     def as_dict(self):
         return {"grade_id": self.grade_id, "points": self.points, "score": self.score, "note": self.note,
