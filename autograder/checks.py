@@ -58,6 +58,7 @@ class Target:
         self.remote = hasattr(fn, "remote_invoke")
         self.name = fn.name if self.remote else getattr(fn, "__name__", type(fn).__name__)
         self.modified = set()  # argument labels changed by any call
+        self.returned = 0  # calls that returned a value (not an error)
 
     def call(self, args=(), kwargs=None, count_lines=False, arg_names=()):
         if self.remote:
@@ -66,6 +67,7 @@ class Target:
             outcome = harness.invoke(self.fn, tuple(_copy(a) for a in args),
                                      {k: _copy(v) for k, v in (kwargs or {}).items()}, arg_names, count_lines)
         self.modified.update(outcome.modified)
+        self.returned += not outcome.error
         return outcome
 
     def sibling(self, name):
@@ -233,7 +235,8 @@ def _report_to_student(name, results):
         raise AssertionError(f"{len(failed)} of {len(results)} checks of {name} failed:\n{text}")
     spec = spec_for(name)
     later = spec.hidden_summary if spec else "fresh random inputs compared with the reference solution"
-    print(f"{text}\n{len(results)} visible check{'s' if len(results) != 1 else ''} of {name} passed. "
+    kind = "" if any(r.hidden for r in results) else "visible "
+    print(f"{text}\n{len(results)} {kind}check{'s' if len(results) != 1 else ''} of {name} passed. "
           f"This is not the grade: at grading, hidden tests also check {later}.")
 
 

@@ -175,8 +175,8 @@ _add(
          lambda rng, k: (_logreg(rng, k)[0][:3], {}), vectorised=True),
 )
 
-_add(*[Spec("two_layer_forward", name, ["z"], ["a"], _activation, vectorised=True)
-       for name in ("sigmoid", "tanh", "relu", "sigmoid_prime", "tanh_prime", "relu_prime")])
+_add(*[Spec("two_layer_forward", name, ["z"], ["da_dz" if name.endswith("_prime") else "a"], _activation,
+            vectorised=True) for name in ("sigmoid", "tanh", "relu", "sigmoid_prime", "tanh_prime", "relu_prime")])
 _add(
     Spec("two_layer_forward", "leaky_relu", ["z", "alpha"], ["a"], _leaky, vectorised=True),
     Spec("two_layer_forward", "leaky_relu_prime", ["z", "alpha"], ["da_dz"], _leaky, vectorised=True),

@@ -137,7 +137,8 @@ class _Namespace(dict):
     RemoteFunction, a value arrives as plain data)."""
 
     def __init__(self, session):
-        super().__init__({name: getattr(checks, name) for name in checks.__all__}, np=np, math=math)
+        super().__init__({name: getattr(checks, name) for name in checks.__all__}, np=np, math=math,
+                         __builtins__=builtins)
         self.session = session
 
     def __missing__(self, name):
@@ -162,7 +163,8 @@ def run_test_cell(source, session, label):
     namespace = _Namespace(session)
     with checks.collecting() as results:
         try:
-            exec(compile(source, f"<{label}>", "exec"), {"__builtins__": builtins}, namespace)
+            # one namespace as globals: lambdas and comprehensions in the cell see np, math and the student's names
+            exec(compile(source, f"<{label}>", "exec"), namespace)
         except StudentError as exc:
             results.append(CheckResult(exc.name, "runs", False, str(exc), checks._ERROR_HINTS.get(exc.error.get("type"), "")))
         except NameError as exc:
