@@ -119,6 +119,9 @@ def compare_outputs(name, value, expected, *, rtol=1e-5, atol=1e-7, m=None, exac
     problems = []
 
     def walk(label, got, want):
+        if isinstance(want, list) and _numbers(want):  # a list of numbers (costs) anywhere: compare as arrays
+            want = np.asarray(want, dtype=float)
+            got = np.asarray(got, dtype=float) if _numbers(got) else got
         mismatch = compare(label, got, want, rtol=rtol, atol=atol, m=m, exact_type=exact_types)
         if mismatch:
             problems.append((mismatch.what, mismatch.hint))
@@ -190,7 +193,8 @@ def _result_from(name, title, problems, hint, hidden):
     if not problems:
         return CheckResult(name, title, True, hidden=hidden)
     what = "; ".join(p[0] for p in problems)
-    hints = "; ".join(dict.fromkeys(p[1] for p in problems if p[1])) or hint
+    # the test's own hint knows the function; the comparison's pattern hints are the fallback
+    hints = hint or "; ".join(dict.fromkeys(p[1] for p in problems if p[1]))
     return CheckResult(name, title, False, what, hints, hidden=hidden)
 
 

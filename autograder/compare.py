@@ -124,8 +124,8 @@ def compare(name, actual, expected, *, rtol=1e-5, atol=1e-7, m=None, exact_type=
     if type(expected) is float and exact_type and not isinstance(actual, float):
         if isinstance(actual, np.ndarray):
             return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float",
-                            "costs and biases are plain numbers: float(...) or .item() turns a 1 x 1 array into one")
-        return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float", "wrap it in float(...)")
+                            "costs and biases are plain numbers: .item() turns a 1 x 1 array into one")
+        return Mismatch(f"{name} is {describe_type(actual)} but must be a Python float", "wrap it in float(...) (of an array with one element: .item())")
     if type(expected) is int and exact_type and (isinstance(actual, bool) or not isinstance(actual, (int, np.integer))):
         return Mismatch(f"{name} is {describe_type(actual)} but must be a whole number (int)", "wrap it in int(...)")
 

@@ -169,7 +169,8 @@ _add(
     Spec("logistic_vectorized", "propagate", ["w", "b", "X", "Y"], ["J", "dw", "db"], _logreg, vectorised=True,
          gradients=[Gradient(1, "w", _cost_logreg), Gradient(2, "b", _cost_logreg)]),
     Spec("logistic_vectorized", "optimize", ["w", "b", "X", "Y", "num_iterations", "alpha"], ["w", "b", "costs"],
-         lambda rng, k: ((lambda X, Y, a, n: (np.zeros((X.shape[0], 1)), 0.0, X, Y, n, a))(*_train_logreg(rng, k)), {}),
+         lambda rng, k: ((lambda X, Y, a, n: (rng.normal(0, 0.5, (X.shape[0], 1)), float(rng.normal(0, 0.5)), X, Y, n, a))(
+             *_train_logreg(rng, k)), {}),
          vectorised=True, calls=3),
     Spec("logistic_vectorized", "predict", ["w", "b", "X"], ["Y_prediction"],
          lambda rng, k: (_logreg(rng, k)[0][:3], {}), vectorised=True),

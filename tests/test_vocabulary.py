@@ -117,7 +117,7 @@ def test_harness_survives_exit_and_non_callables():
 @pytest.mark.parametrize("actual, expected, what, hint", [
     (np.ones(3), np.ones((3, 1)), "has shape (3,) but must be (3, 1)", "keepdims=True"),
     (np.ones((1, 3)), np.ones((3, 1)), "has shape (1, 3) but must be (3, 1)", "transposed"),
-    (np.ones((1, 1)), 0.5, "must be a Python float", "float(...)"),
+    (np.ones((1, 1)), 0.5, "must be a Python float", ".item()"),
     (-np.arange(1.0, 5.0), np.arange(1.0, 5.0), "is off", "sign is flipped"),
     (np.arange(1.0, 5.0) / 2, np.arange(1.0, 5.0), "is off", "1/(2m)"),
     (np.arange(1.0, 5.0) * 5, np.arange(1.0, 5.0), "is off", "1/m of the mean is missing"),
