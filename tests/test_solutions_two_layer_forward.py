@@ -7,8 +7,11 @@ asserts the right value and a comment names the slip.
 """
 import copy
 import math
+import os
+import re
 import warnings
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -427,3 +430,51 @@ def test_no_function_modifies_its_arguments(fn, args, kwargs):
     flat = [v for o in outs for v in (o.values() if isinstance(o, dict) else [o])]
     arrays = [a for a in args if isinstance(a, np.ndarray)] + [v for a in args if isinstance(a, dict) for v in a.values()]
     assert not any(o is a for o in flat for a in arrays)
+
+
+# ---- the source notebook's solutions and this module agree ------------------------------
+
+NOTEBOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "source", "03_two_layer_forward", "03_two_layer_forward.ipynb")
+SOLUTION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "sigmoid_prime", "tanh_prime", "relu_prime",
+                  "leaky_relu_prime", "count_parameters", "initialize_parameters", "forward_loop", "forward",
+                  "compute_cost")
+
+
+def notebook_functions():
+    """The answer cells of the source notebook (and its locked ACTIVATIONS table), executed."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    namespace = {"np": np, "math": math}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade_id") == "demo_activations_table"):
+            exec(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", cell.source, flags=re.M), namespace)
+    return namespace
+
+
+@pytest.mark.skipif(not os.path.exists(NOTEBOOK), reason="no source notebook yet")
+def test_notebook_solutions_agree_with_the_reference_module():
+    found = notebook_functions()
+    assert all(name in found for name in SOLUTION_NAMES)
+    rng = np.random.default_rng(21)
+    Z = rng.normal(0, 3, (4, 6))
+    Z[0, 0] = 0.0
+    for name in SOLUTION_NAMES[:8]:
+        np.testing.assert_array_equal(found[name](Z), getattr(net, name)(Z))
+    for name in ("leaky_relu", "leaky_relu_prime"):
+        np.testing.assert_array_equal(found[name](Z, alpha=0.2), getattr(net, name)(Z, alpha=0.2))
+    for dims in ([4, 5, 5, 3], [2, 3, 1], [7, 1]):
+        assert found["count_parameters"](dims) == net.count_parameters(dims)
+    for seed in (0, 5):
+        mine, ref = found["initialize_parameters"](3, 4, 1, seed=seed), net.initialize_parameters(3, 4, 1, seed=seed)
+        assert all(np.array_equal(mine[k], ref[k]) for k in ref)
+    X = rng.normal(0, 1, (3, 9))
+    params = random_params(rng, 3, 4, 1)
+    Y = (rng.random((1, 9)) < 0.5).astype(int)
+    for activation in ACTIVATION_NAMES:
+        np.testing.assert_array_equal(found["forward_loop"](X, params, activation),
+                                      net.forward_loop(X, params, activation))
+        (A2, cache), (A2_ref, cache_ref) = found["forward"](X, params, activation), net.forward(X, params, activation)
+        np.testing.assert_array_equal(A2, A2_ref)
+        assert all(np.array_equal(cache[k], cache_ref[k]) for k in cache_ref)
+        assert found["compute_cost"](A2, Y) == net.compute_cost(A2_ref, Y)
