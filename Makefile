@@ -17,4 +17,5 @@ demo: setup
 	$(PY) -m autograder demo
 
 test: setup
+	@bash scripts/system-packages --test
 	$(PY) -m pytest

@@ -89,7 +89,8 @@ def _copy(value):
 
 
 def error_message(name, error):
-    text = f"{name} raised {error.get('type')}: {error.get('message')}"
+    message = str(error.get("message") or "").strip()
+    text = f"{name} raised {error.get('type')}" + (f": {message}" if message else "")
     where = error.get("where") or []
     if where:
         last = where[-1]
@@ -215,8 +216,10 @@ class hidden_tests(Case):
 # ---- running a test cell ----------------------------------------------------
 
 def check(fn, *cases):
-    """Run the cases on fn. Returns the list of CheckResults; in a student's
-    notebook also prints them and raises AssertionError if any failed."""
+    """Run the cases on fn. In a student's notebook: print the results, raise
+    AssertionError if any failed, return nothing (the cell shows no value).
+    While the grader collects: hand it the results and return them."""
+    __tracebackhide__ = True  # IPython shows the course's message, not this module's frames
     target = Target(fn)
     results = []
     for case in cases:
@@ -229,10 +232,10 @@ def check(fn, *cases):
         _collector.extend(results)
         return results
     _report_to_student(target.name, results)
-    return results
 
 
 def _report_to_student(name, results):
+    __tracebackhide__ = True
     text = "\n".join(r.line() for r in results)
     failed = [r for r in results if not r.passed]
     if failed:
