@@ -7,9 +7,12 @@ and counts as the student's answer; anything that goes wrong on the way (the
 student's code broke the harness, the call ran out of time, the kernel died)
 becomes a failed call, never a passed one.
 """
+import inspect
 import itertools
 import os
 import time
+
+from jupyter_core.utils import run_sync
 
 from . import wire
 from .harness import Outcome
@@ -17,6 +20,11 @@ from .harness import Outcome
 
 class KernelGone(RuntimeError):
     pass
+
+
+def _wait(result):
+    """The result of a kernel manager's method, sync or async."""
+    return run_sync(lambda: result)() if inspect.isawaitable(result) else result
 
 
 class KernelSession:
@@ -58,7 +66,7 @@ class KernelSession:
     def _recover_after_timeout(self):
         """Interrupt a call that ran too long; a kernel that does not come back is stopped."""
         try:
-            self.km.interrupt_kernel()
+            _wait(self.km.interrupt_kernel())
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 msg = self.kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -68,7 +76,7 @@ class KernelSession:
             pass
         self.mark_dead("the kernel did not stop after a call ran out of time, so it was shut down")
         try:
-            self.km.shutdown_kernel(now=True)
+            _wait(self.km.shutdown_kernel(now=True))
         except Exception:
             pass
 

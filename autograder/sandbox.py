@@ -13,8 +13,10 @@ pid namespace that dies with the grader, so nothing it starts outlives it.
 The grader talks to the kernel over ZeroMQ's ipc transport (Unix sockets in
 the private folder), which works across the network namespace.
 """
+import itertools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,9 +53,27 @@ def check_sandbox():
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox here: {proc.stderr.strip()[-500:]}")
 
 
+_kernels = itertools.count()
+
+
 def sandbox_uid():
-    """An unprivileged uid for this grading process: its own process limit."""
-    return 200000 + os.getpid() % 100000
+    """A fresh unprivileged uid for each sandbox (per grading process and
+    kernel): its own process limit, and every process it left can be found."""
+    return 200000 + (os.getpid() % 20000) * 50 + next(_kernels) % 50
+
+
+def kill_user(uid):
+    """Kill every process running as uid (what a sandbox left behind)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
+            if str(uid) in uids:
+                os.kill(int(entry), signal.SIGKILL)
+        except (OSError, StopIteration):
+            pass
 
 
 def _python_dirs():
@@ -76,8 +96,8 @@ def _with_parents(binds):
     return args
 
 
-def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=(), env=None, file_mb=256):
-    """The command line that runs argv in the sandbox, in workdir."""
+def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=(), env=None, file_mb=256, uid=None):
+    """The command line that runs argv in the sandbox, in workdir, as uid (a fresh one if None)."""
     ro = [(d, d) for d in SYSTEM_DIRS if os.path.exists(d) and not os.path.islink(d)]
     symlinks = [(os.readlink(d), d) for d in SYSTEM_DIRS if os.path.islink(d)]
     ro += [(f, f) for f in SYSTEM_FILES if os.path.exists(f)]
@@ -105,7 +125,7 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
     cmd += ["--chdir", os.path.abspath(workdir)]
     for _, folder in rw:
         os.chmod(folder, 0o777)  # the sandbox's own user writes here; no other sandbox sees the folder
-    uid = str(sandbox_uid())
+    uid = str(uid or sandbox_uid())
     # setuid away from root drops every capability; the limits then bind (root ignores RLIMIT_NPROC)
     cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--bounding-set=-all",
             "--inh-caps=-all", "--no-new-privs",
@@ -129,6 +149,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = os.path.join(self.private_dir, "kernel")
         self.connection_file = os.path.join(self.private_dir, "kernel.json")
+        self.uid = sandbox_uid()
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -137,9 +158,16 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         argv = super().format_kernel_cmd(extra_arguments)
         return sandbox_command(argv, self.workdir or self.private_dir, self.memory_mb, self.max_processes,
-                               extra_rw=(self.private_dir, *self.extra_rw))
+                               extra_rw=(self.private_dir, *self.extra_rw), uid=self.uid)
+
+    async def interrupt_kernel(self):
+        """By message: a signal to the process group would stop bubblewrap itself."""
+        if self.has_kernel:
+            self._connect_control_socket()
+            self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        kill_user(self.uid)  # nothing the student started outlives the kernel
         if not restart:
             shutil.rmtree(self.private_dir, ignore_errors=True)

@@ -13,6 +13,7 @@ forward / compute_cost / backward / update_parameters of this one module.
 import numpy as np
 
 from solutions.two_layer_forward import (  # noqa: F401 (re-exported for the grader)
+    ACTIVATIONS,
     compute_cost,
     forward,
     initialize_parameters,
@@ -25,10 +26,6 @@ from solutions.two_layer_forward import (  # noqa: F401 (re-exported for the gra
     tanh,
     tanh_prime,
 )
-
-# g'(z) of each hidden activation, by the name forward() takes
-DERIVATIVES = {"sigmoid": sigmoid_prime, "tanh": tanh_prime, "relu": relu_prime, "leaky_relu": leaky_relu_prime}
-PARAMETER_NAMES = ("W1", "b1", "W2", "b2")
 
 
 def graph_grads(a, b, c):
@@ -86,9 +83,10 @@ def backward(X, Y, params, cache, hidden_activation="tanh"):
     dW1, db1, _ = linear_backward(dZ1, X, W1)
     Returns grads {"dW1", "db1", "dW2", "db2"}, each of its parameter's shape.
     """
+    g_prime = ACTIVATIONS[hidden_activation][1]  # ACTIVATIONS[name] = (g, g')
     dZ2 = cache["A2"] - Y
     dW2, db2, dA1 = linear_backward(dZ2, cache["A1"], params["W2"])
-    dZ1 = dA1 * DERIVATIVES[hidden_activation](cache["Z1"])
+    dZ1 = dA1 * g_prime(cache["Z1"])
     dW1, db1, _ = linear_backward(dZ1, X, params["W1"])
     return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
@@ -118,11 +116,12 @@ def gradient_check(params, X, Y, hidden_activation="tanh"):
     g: backward's dW1, db1, dW2, db2, flattened and concatenated (in that order);
     g_num: numerical_gradient of J(p) = compute_cost(forward(X, p)[0], Y) for each parameter.
     difference = ||g - g_num|| / (||g|| + ||g_num||), 0.0 when both are zero vectors.
-    Returns a Python float: about 1e-7 or less for a right backward, far more for a wrong one.
+    Returns a Python float: below 1e-7 for a right backward, far more for a wrong one.
     """
     _, cache = forward(X, params, hidden_activation)
     grads = backward(X, Y, params, cache, hidden_activation)
-    g = np.concatenate([np.ravel(grads["d" + name]) for name in PARAMETER_NAMES])
+    names = ("W1", "b1", "W2", "b2")
+    g = np.concatenate([np.ravel(grads["d" + name]) for name in names])
 
     def cost_with(name):
         def cost(value):
@@ -131,7 +130,7 @@ def gradient_check(params, X, Y, hidden_activation="tanh"):
             return compute_cost(forward(X, changed, hidden_activation)[0], Y)
         return cost
 
-    g_num = np.concatenate([numerical_gradient(cost_with(name), params[name]).ravel() for name in PARAMETER_NAMES])
+    g_num = np.concatenate([numerical_gradient(cost_with(name), params[name]).ravel() for name in names])
     denominator = np.linalg.norm(g) + np.linalg.norm(g_num)
     if denominator == 0:
         return 0.0

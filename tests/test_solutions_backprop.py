@@ -6,8 +6,12 @@ itself; the worked examples of seeds 001, 003 and 004 are recomputed by hand
 with math.exp. Where a slide is wrong, the test asserts the right value and
 says what the slide wrote.
 """
+import ast
 import math
+import os
+import re
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -524,3 +528,64 @@ def test_predict_thresholds_the_output_at_one_half():
         assert np.array_equal(predictions, (A2 > 0.5).astype(int))
         assert 0 < predictions.sum() < 30
     assert_unchanged(before, params)
+
+
+# ---- the source notebook and the modules do not drift apart ------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOK = os.path.join(REPO, "source", "05_backprop", "05_backprop.ipynb")
+SOLUTION_NAMES = ("graph_grads", "sigmoid_backward", "linear_backward", "backward", "numerical_gradient",
+                  "gradient_check", "update_parameters", "train", "predict")
+needs_notebook = pytest.mark.skipif(not os.path.exists(NOTEBOOK), reason="no source notebook yet")
+
+
+def notebook_cells():
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nbformat.read(NOTEBOOK, as_version=4).cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+@needs_notebook
+def test_given_forward_cell_is_assignment_03s_reference():
+    from solutions import two_layer_forward
+    source = open(two_layer_forward.__file__).read()
+    pieces = {node.name if isinstance(node, ast.FunctionDef) else node.targets[0].id: ast.get_source_segment(source, node)
+              for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.Assign))}
+    given = notebook_cells()["given_forward"].source
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "sigmoid_prime", "tanh_prime", "relu_prime",
+                 "leaky_relu_prime", "ACTIVATIONS", "_activation", "initialize_parameters", "forward", "compute_cost"):
+        assert pieces[name] in given, \
+            f"{name} in the notebook's given_forward cell differs from solutions/two_layer_forward.py: rebuild the notebook"
+
+
+@needs_notebook
+def test_notebook_solutions_agree_with_the_reference_module():
+    cells = notebook_cells()
+    namespace = {}
+    exec(cells["given_forward"].source, namespace)
+    for name in SOLUTION_NAMES:
+        assert cells[name].metadata["nbgrader"]["solution"]
+        exec(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", cells[name].source, flags=re.M), namespace)
+    found = {name: namespace[name] for name in SOLUTION_NAMES}
+
+    assert found["graph_grads"](3.0, 2.0, 5.0) == bp.graph_grads(3.0, 2.0, 5.0)
+    rng = np.random.default_rng(50)
+    dA, Z = rng.normal(0, 1, (3, 4)), rng.normal(0, 2, (3, 4))
+    assert np.array_equal(found["sigmoid_backward"](dA, Z), bp.sigmoid_backward(dA, Z))
+    dZ, A, W = rng.normal(0, 1, (2, 5)), rng.normal(0, 1, (3, 5)), rng.normal(0, 1, (2, 3))
+    for got, want in zip(found["linear_backward"](dZ, A, W), bp.linear_backward(dZ, A, W)):
+        assert np.array_equal(got, want)
+    x = rng.normal(0, 1, (2, 3))
+    f = lambda v: float(np.sum(np.sin(v) * v))
+    assert np.array_equal(found["numerical_gradient"](f, x), bp.numerical_gradient(f, x))
+    for activation in ACTIVATIONS:
+        X, Y, params = network(rng, 3, 4, 1, 6)
+        _, cache = bp.forward(X, params, activation)
+        got, want = found["backward"](X, Y, params, cache, activation), bp.backward(X, Y, params, cache, activation)
+        assert all(np.array_equal(got[k], want[k]) for k in want)
+        assert found["gradient_check"](params, X, Y, activation) == bp.gradient_check(params, X, Y, activation)
+        assert np.array_equal(found["predict"](params, X, activation), bp.predict(params, X, activation))
+        new_got, new_want = found["update_parameters"](params, want, 0.3), bp.update_parameters(params, want, 0.3)
+        assert all(np.array_equal(new_got[k], new_want[k]) for k in new_want)
+    X, Y = xor_data()
+    (p_got, c_got), (p_want, c_want) = found["train"](X, Y, 3, 7, 0.5, seed=2), bp.train(X, Y, 3, 7, 0.5, seed=2)
+    assert c_got == c_want and all(np.array_equal(p_got[k], p_want[k]) for k in p_want)
