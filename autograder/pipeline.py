@@ -131,6 +131,10 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     with sqlite3.connect(db_path(api)) as db:
         db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
     pending = [(s, a) for s, a in submissions(api, assignments, students) if force or not is_graded(api, s, a)]
+    from nbgrader.api import Gradebook
+    with Gradebook(api.coursedir.db_url) as gb:  # here, once: two workers creating one student would collide
+        for student in sorted({s for s, _ in pending}):
+            gb.update_or_create_student(student)
     if not quiet:
         print(f"{len(pending)} submission(s) to grade with {workers or os.cpu_count()} worker(s)", flush=True)
     jobs, started = [], time.monotonic()

@@ -24,7 +24,12 @@ class KernelGone(RuntimeError):
 
 def _wait(result):
     """The result of a kernel manager's method, sync or async."""
-    return run_sync(lambda: result)() if inspect.isawaitable(result) else result
+    if not inspect.isawaitable(result):
+        return result
+
+    async def wait():
+        return await result
+    return run_sync(wait)()
 
 
 class KernelSession:

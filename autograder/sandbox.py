@@ -25,7 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Int, List, Unicode
 
 AUTOGRADER_DIR = os.path.dirname(os.path.abspath(__file__))
-SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/alternatives")
+SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/alternatives", "/etc/fonts")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
 
 
