@@ -1,0 +1,1 @@
+"""Hostile submissions for tests/test_hostile.py (see docs/threat-model.md)."""
