@@ -45,3 +45,6 @@ c.GenerateFeedback.preprocessors = [
     "autograder.feedback.AddSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Student HTML and scripts in outputs and written answers stay inert in the feedback.
+c.HTMLExporter.sanitize_html = True

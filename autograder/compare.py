@@ -143,9 +143,9 @@ def compare(name, actual, expected, *, rtol=1e-5, atol=1e-7, m=None, exact_type=
         elif actual.shape != expected.shape:
             return Mismatch(f"{name} has shape {actual.shape} but must be {expected.shape}",
                             _shape_hint(name, actual.shape, expected.shape))
-        elif expected.dtype.kind in "iub" and actual.dtype.kind == "f":
+        elif expected.dtype.kind in "iu" and actual.dtype.kind not in "iu":
             return Mismatch(f"{name} has dtype {actual.dtype} but must hold integers",
-                            "labels are integers: .astype(int)")
+                            "labels are integers (not floats or booleans): .astype(int)")
     elif got.size != 1:
         return Mismatch(f"{name} is {describe_type(actual)} but must be a single number",
                         "a sum over all samples gives one number: np.sum(...) without axis, or float(...)")

@@ -7,6 +7,7 @@ stored in the autograded notebook. Student-controlled text (exception
 messages, lines of their code) is HTML-escaped.
 """
 import html
+import re
 from collections import defaultdict
 
 import nbformat
@@ -49,8 +50,14 @@ def summary_lines(nb, resources):
     return headline, ranked, stored.get("problems", []), manual
 
 
+def _plain(text):
+    """Student-controlled text as one inert line of markdown: no new lines, and
+    every character markdown or HTML would act on backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]#|<>!~&])", r"\\\1", " ".join(str(text).split()))
+
+
 def summary_markdown(nb, resources):
-    e = html.escape
+    e = _plain
     headline, ranked, problems, manual = summary_lines(nb, resources)
     out = ["## Summary", "", f"**{e(headline)}**", ""]
     for problem in problems:

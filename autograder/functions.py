@@ -80,8 +80,11 @@ def _params(rng, n_x, n_h, n_y, scale=0.5):
 _NET_SHAPES = [(2, 3, 1, 4), (3, 4, 1, 1), (5, 2, 1, 7), (4, 6, 1, 10)]
 
 
-def _network(rng, k):
-    n_x, n_h, n_y, m = _NET_SHAPES[k % 4]
+_FORWARD_SHAPES = [(2, 3, 1, 4), (3, 4, 2, 1), (5, 2, 1, 7), (6, 4, 2, 10)]  # 03's forward: one output or two
+
+
+def _network(rng, k, shapes=_NET_SHAPES):
+    n_x, n_h, n_y, m = shapes[k % 4]
     return (rng.normal(0, 1, (n_x, m)), _params(rng, n_x, n_h, n_y)), {"hidden_activation": ACTIVATIONS[k % 4]}
 
 
@@ -185,8 +188,10 @@ _add(
          lambda rng, k: (([[3, 4, 1], [5, 2], [784, 128, 64, 10], [2, 3, 3, 1]][k % 4],), {})),
     Spec("two_layer_forward", "initialize_parameters", ["n_x", "n_h", "n_y", "seed"], ["params"],
          lambda rng, k: ((3, 4, 1), {"seed": 1}), compare_reference=False, extra=["initialisation"]),
-    Spec("two_layer_forward", "forward_loop", ["X", "params"], ["A2"], _network, loops=True),
-    Spec("two_layer_forward", "forward", ["X", "params"], ["A2", "cache"], _network, vectorised=True),
+    Spec("two_layer_forward", "forward_loop", ["X", "params"], ["A2"],
+         lambda rng, k: _network(rng, k, _FORWARD_SHAPES), loops=True),
+    Spec("two_layer_forward", "forward", ["X", "params"], ["A2", "cache"],
+         lambda rng, k: _network(rng, k, _FORWARD_SHAPES), vectorised=True),
     Spec("two_layer_forward", "compute_cost", ["A2", "Y"], ["J"],
          lambda rng, k: ((lambda m: (rng.uniform(0.02, 0.98, (1, m)), _labels(rng, m)))([1, 4, 9, 20][k % 4]), {}),
          vectorised=True),

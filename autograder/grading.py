@@ -225,7 +225,7 @@ def read_notebook(path):
         return nb, None
     except FileNotFoundError:
         return None, "the notebook was not submitted"
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError) as exc:
         return None, f"the notebook is not valid JSON ({exc}); open it in JupyterLab, save it again and resubmit"
     except Exception as exc:
         return None, f"the notebook could not be read ({type(exc).__name__}: {exc})"
@@ -270,7 +270,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
     client._output_used = {}
     session = None
     try:
-        with client.setup_kernel():
+        with client.setup_kernel(cleanup_kc=True):  # shut the kernel down after: we own it
             session = KernelSession(client.km, kernel_dir, call_timeout)
             session.deadline = deadline
             session.run_code("import autograder.harness", timeout=60)  # before any student code

@@ -28,7 +28,9 @@ class GradeInSandbox(NbGraderPreprocessor):
         coursedir = CourseDirectory(config=self.config)
         source_path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
                                    info["notebook"] + ".ipynb")
-        result = grade_notebook(nb, source_path, workdir=resources["metadata"]["path"], name=info["notebook"],
+        # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
+        # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
+        result = grade_notebook(nb, source_path, workdir=None, name=info["notebook"],
                                 timeout=self.timeout, cell_timeout=self.cell_timeout, call_timeout=self.call_timeout,
                                 memory_mb=self.memory_mb, sandbox=self.sandbox)
         for problem in result.problems:

@@ -9,6 +9,8 @@ returns arrives as an Opaque that names its type, so no object of the
 student's ever exists in the grader's process.
 """
 import io
+import stat
+import zipfile
 import json
 import os
 
@@ -113,11 +115,15 @@ def dumps(value):
 
 
 def write(path, value):
+    """Write a message; never through a link or into a file someone else planted."""
     data = dumps(value)
     tmp = f"{path}.part"
-    with open(tmp, "wb") as f:
+    if os.path.lexists(tmp):
+        os.remove(tmp)  # removes a planted link itself, not its target
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
-    os.replace(tmp, path)
+    os.replace(tmp, path)  # replaces whatever is at path (a link too), never writes through it
 
 
 class WireError(ValueError):
@@ -178,6 +184,11 @@ def loads(data, allow_expr=False):
     if len(data) > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {len(data)} bytes is over the limit of {MAX_MESSAGE_BYTES}")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # np.savez stores; a deflated member could be a bomb
+            members = archive.infolist()
+        if any(m.compress_type != zipfile.ZIP_STORED for m in members) or \
+                sum(m.file_size for m in members) > MAX_MESSAGE_BYTES:
+            raise WireError("message compressed or over the size limit")
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
@@ -189,9 +200,14 @@ def loads(data, allow_expr=False):
 
 
 def read(path, allow_expr=False):
-    size = os.path.getsize(path)
-    if size > MAX_MESSAGE_BYTES:
-        raise WireError(f"message of {size} bytes is over the limit of {MAX_MESSAGE_BYTES}")
-    with open(path, "rb") as f:
-        return loads(f.read(), allow_expr=allow_expr)
+    """Read a message: a regular file only (not a link, a FIFO or a device), within the size limit."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise WireError(f"the message could not be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise WireError("the message is not a regular file")
+        data = f.read(MAX_MESSAGE_BYTES + 1)
+    return loads(data, allow_expr=allow_expr)
 

@@ -80,7 +80,7 @@ def test_summary_lists_functions_that_lost_points_worst_first(graded_course):
     page = feedback_pages(root)[("carl", "01_logistic_loop")]
     summary = page[page.index("Summary"):page.index("Each test cell below")]
     lost = [(name, float(n)) for name, n in re.findall(r"<strong>(\w+)</strong>: lost ([0-9.]+) of", summary)]
-    assert lost and lost[0][0] == "propagate_loop"
+    assert "propagate_loop" in [name for name, _ in lost]
     assert [n for _, n in lost] == sorted((n for _, n in lost), reverse=True)
 
 
