@@ -89,6 +89,11 @@ def _grade(student, assignment):
     submitted = _api.coursedir.format_path(_api.coursedir.submitted_directory, student, assignment)
     unreadable = [f"{os.path.basename(p)}: {problem}" for p in sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
                   for problem in [read_notebook(p)[1]] if problem]
+    found = sorted(os.path.basename(p) for p in glob.glob(os.path.join(submitted, "*.ipynb")))
+    source = _api.coursedir.format_path(_api.coursedir.source_directory, ".", assignment)
+    unreadable += [f"{name} was not submitted (found: {', '.join(found) or 'no notebook'}); "
+                   "hand it in under its own name" for name in
+                   sorted(os.path.basename(p) for p in glob.glob(os.path.join(source, "*.ipynb"))) if name not in found]
     result = _api.autograde(assignment, student, force=True, create=True)
     job = Job(student, assignment, bool(result.get("success")), time.monotonic() - started,
               (result.get("log") or "") + (result.get("error") or ""))
