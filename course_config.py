@@ -24,6 +24,14 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Grading: test cells run in the grader's process against the student's
 # functions in a sandboxed kernel (autograder.grading), instead of nbgrader's
 # Execute running everything inside the student's kernel.
+c.Autograde.sanitize_preprocessors = [
+    "autograder.nbgrader_plugin.SourceMetadata",  # first: nbgrader's steps fail on metadata a student broke
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_plugin.GradeInSandbox",
     "nbgrader.preprocessors.IgnorePattern",
@@ -42,6 +50,9 @@ c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kerne
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    # nbgrader's feedback template renders markdown cells (the written answers) without the
+    # HTMLExporter's clean_html: escape students' HTML here, outputs included
+    "nbconvert.preprocessors.SanitizeHTML",
     "autograder.feedback.AddSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

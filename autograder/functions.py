@@ -165,7 +165,7 @@ _add(
     Spec("logistic_loop", "loss", ["a", "y"], ["L"],
          lambda rng, k: ((float(rng.uniform(0.05, 0.95)), [0, 1, 1, 0][k % 4]), {}), exact_types=False),
     Spec("logistic_loop", "propagate_loop", ["w", "b", "X", "Y"], ["J", "dw", "db"], _logreg, loops=True,
-         gradients=[Gradient(1, "w", _cost_logreg), Gradient(2, "b", _cost_logreg)]),
+         gradients=[Gradient(1, "w", _cost_logreg), Gradient(2, "b", _cost_logreg)], extra=["feature_loop"]),
     Spec("logistic_loop", "gd_step", ["w", "b", "dw", "db", "alpha"], ["w", "b"], _gd_step),
     Spec("logistic_loop", "train_loop", ["X", "Y", "alpha", "num_iterations"], ["w", "b", "costs"],
          lambda rng, k: (_train_logreg(rng, k), {}), calls=3),
@@ -221,7 +221,7 @@ _add(
          lambda rng, k: ((lambda K, n_x, m, y, Y: (y, K))(*_softmax_data(rng, k)), {})),
     Spec("softmax", "cross_entropy", ["A", "Y"], ["J"], _cross_entropy, vectorised=True, extra=["unselected_zeros"]),
     Spec("softmax", "softmax_propagate", ["W", "b", "X", "Y"], ["J", "dW", "db"], _softmax_regression,
-         vectorised=True, gradients=[Gradient(1, "W", _sm_cost), Gradient(2, "b", _sm_cost)]),
+         vectorised=True, gradients=[Gradient(1, "W", _sm_cost), Gradient(2, "b", _sm_cost)], extra=["large_inputs"]),
     Spec("softmax", "predict_classes", ["W", "b", "X"], ["labels"],
          lambda rng, k: (_softmax_regression(rng, k)[0][:3], {}), vectorised=True),
 )
@@ -258,7 +258,7 @@ _add(
     Spec("backprop", "train", ["X", "Y", "n_h", "num_iterations", "learning_rate"], ["params", "costs"],
          lambda rng, k: None, compare_reference=False, extra=["training"]),
     Spec("backprop", "predict", ["params", "X"], ["predictions"],
-         lambda rng, k: ((lambda a: (a[1], a[0]))(_network(rng, k)[0]), {}), vectorised=True),
+         lambda rng, k: (lambda args, kw: ((args[1], args[0]), kw))(*_network(rng, k)), vectorised=True),
 )
 
 

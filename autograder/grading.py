@@ -191,7 +191,14 @@ def report_outputs(cell_result):
 
 
 class _Client(NotebookClient):
-    """nbclient with a cap on how much output one cell may keep."""
+    """nbclient with a cap on how much output one cell may keep, and a note of
+    the cells it had to interrupt at their time limit."""
+
+    timed_out = False
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out = True  # nbclient itself leaves no trace of it in the cell
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         used = self._output_used.get(cell_index, 0)
@@ -257,6 +264,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
     nb = merge_with_source(submitted, source)
     own_workdir = workdir is None
     workdir = workdir or tempfile.mkdtemp(prefix="nn-grade-")
+    os.makedirs(workdir, exist_ok=True)
     kernel_dir = tempfile.mkdtemp(prefix="nn-kernel-")
     os.chmod(kernel_dir, 0o777)
     results = {}
@@ -264,7 +272,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
     client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, memory_mb), timeout=cell_timeout,
                      allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
                      error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
-                                       "traceback": [f"the cell did not finish within the time limit"]},
+                                       "traceback": ["the cell did not finish within the time limit"]},
                      extra_arguments=["--HistoryManager.hist_file=:memory:"],
                      resources={"metadata": {"path": workdir}})
     client._output_used = {}
@@ -294,6 +302,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
                     problems.append(session.dead_reason)
                     continue
                 client.timeout = max(1, int(min(cell_timeout, deadline - time.monotonic())))
+                client.timed_out = False
                 try:
                     client.execute_cell(cell, index)
                 except DeadKernelError:
@@ -301,7 +310,11 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
                                       "(os._exit, a crash, or out of memory)")
                     problems.append(session.dead_reason)
                     continue
-                if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                if client.timed_out:
+                    problems.append(f"cell {index + 1} did not finish within the time limit of {client.timeout} s "
+                                    "and was interrupted")
+                    cell.outputs.append(nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="",
+                                                               traceback=[problems[-1]]))
                     try:
                         session.run_code("pass", timeout=5)
                     except Exception:

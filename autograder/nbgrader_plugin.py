@@ -1,18 +1,51 @@
 """nbgrader's side of the course: the preprocessor that replaces nbgrader's
-Execute in autograde (see course_config.py).
+Execute in autograde, and the one that sets the submission's nbgrader
+metadata right before nbgrader's own sanitize steps read it (see
+course_config.py).
 
 nbgrader sanitizes the submission and saves the grades; in between, this
 preprocessor grades the notebook through autograder.grading (the same path
 as `python -m autograder grade`), and leaves in every test cell the outputs
 from which nbgrader's determine_grade reads the partial credit.
 """
+import copy
 import os
 
+import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
-from .grading import grade_notebook, is_test_cell, report_outputs
+from .grading import _nbgrader, grade_notebook, is_test_cell, report_outputs
+
+
+def _source_path(config, info):
+    coursedir = CourseDirectory(config=config)
+    return os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
+                        info["notebook"] + ".ipynb")
+
+
+class SourceMetadata(NbGraderPreprocessor):
+    """The nbgrader metadata of a submission's cells, as the source has them:
+    a cell keeps the metadata of the source cell with its grade_id (once; the
+    first such cell), any other cell loses its nbgrader metadata. A student
+    who turned an answer into a test cell, duplicated a test cell or invented
+    a grade_id would otherwise make nbgrader's OverwriteCells fail the whole
+    submission (the same rules as grading.merge_with_source)."""
+
+    def preprocess(self, nb, resources):
+        source = nbformat.read(_source_path(self.config, resources["nbgrader"]), as_version=4)
+        by_id = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
+        seen = set()
+        for cell in nb.cells:
+            grade_id = _nbgrader(cell).get("grade_id")
+            original = by_id.get(grade_id)
+            if original is None or grade_id in seen or original.cell_type != cell.get("cell_type"):
+                cell.get("metadata", {}).pop("nbgrader", None)
+                continue
+            seen.add(grade_id)
+            cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+        return nb, resources
 
 
 class GradeInSandbox(NbGraderPreprocessor):
@@ -25,9 +58,7 @@ class GradeInSandbox(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        source_path = os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
-                                   info["notebook"] + ".ipynb")
+        source_path = _source_path(self.config, info)
         # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
         # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
         result = grade_notebook(nb, source_path, workdir=None, name=info["notebook"],

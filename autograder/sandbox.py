@@ -160,6 +160,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         return sandbox_command(argv, self.workdir or self.private_dir, self.memory_mb, self.max_processes,
                                extra_rw=(self.private_dir, *self.extra_rw), uid=self.uid)
 
+    async def _async_pre_start_kernel(self, **kw):
+        # the kernel's own stdout and stderr (ipykernel's banner, a student's os.write(1, ...)) would
+        # go to the instructor's terminal; what a cell prints reaches the notebook over its messages
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        return await super()._async_pre_start_kernel(**kw)
+
     async def interrupt_kernel(self):
         """By message: a signal to the process group would stop bubblewrap itself."""
         if self.has_kernel:

@@ -89,8 +89,11 @@ def test_broken_notebooks_are_reported_and_the_batch_goes_on(course):
     root, stdout = course
     report = open(root / "reports" / "report.md", encoding="utf-8").read()
     assert re.search(r"dora/01_logistic_loop: .*not valid JSON", report), report[-2000:]
-    assert re.search(r"ed/02_logistic_vectorized: .*did not return within", report) or \
-        "propagate did not return" in report or "did not return within" in report
+    # ed's propagate never returns: the demo cells that call it are stopped at the cell time limit
+    # (a problem line), the checks that call it at the call time limit (in the feedback)
+    assert re.search(r"ed/02_logistic_vectorized: .*did not finish within the time limit", report), report[-2000:]
+    ed = open(root / "feedback" / "ed" / "02_logistic_vectorized" / "02_logistic_vectorized.html", encoding="utf-8").read()
+    assert "propagate did not return within" in ed
     assert re.search(r"fay/03_two_layer_forward: .*kernel died", report)
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
         assert gb.find_submission("01_logistic_loop", "dora").score == 0
