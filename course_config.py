@@ -52,7 +52,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     # nbgrader's feedback template renders markdown cells (the written answers) without the
     # HTMLExporter's clean_html: escape students' HTML here, outputs included
-    "nbconvert.preprocessors.SanitizeHTML",
+    "nbconvert.preprocessors.sanitize.SanitizeHTML",
     "autograder.feedback.AddSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
