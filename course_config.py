@@ -56,6 +56,7 @@ c.GenerateFeedback.preprocessors = [
     "autograder.feedback.AddSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.SanitizeHTML.enabled = True  # nbconvert preprocessors are off unless enabled
 
 # Student HTML and scripts in outputs and written answers stay inert in the feedback.
 c.HTMLExporter.sanitize_html = True

@@ -46,11 +46,13 @@ class Spec:
 
 
 EXTRA_SUMMARY = {
-    "large_inputs": "very large and very small inputs (no overflow, no NaN)",
+    "large_inputs": "very large and very small inputs or scores (no overflow, no NaN)",
     "unselected_zeros": "probabilities that are exactly 0 for classes the labels do not select",
     "initialisation": "the scale and reproducibility of the random weights and the zero biases",
     "gradient_check_value": "small values for right gradients and large ones for wrong gradients",
-    "training": "the cost curve of a training run (one cost per iteration, starting near ln 2, going down)",
+    "training": "training runs with tanh and with relu hidden layers of other sizes, compared with the reference "
+                "(one cost per iteration, starting near ln 2, going down)",
+    "feature_loop": "the explicit loop over the n_x features (the work grows with n_x)",
 }
 
 

@@ -335,7 +335,7 @@ def test_a_forged_harness_answers_only_what_the_kernel_reports_anyway(course):
 def test_b_objects_arrive_as_what_they_are(course, student):
     checks = course.checks(student)
     assert not any(r["passed"] for r in checks if r["title"] != "leaves its arguments unmodified"
-                   and "visits the samples" not in r["title"]), [r["title"] for r in checks if r["passed"]]
+                   and not r["title"].startswith("visits the")), [r["title"] for r in checks if r["passed"]]
     for function in FUNCTIONS:
         messages = [r["message"] for r in checks if r["function"] == function]
         assert any("not a number or a numpy array" in m or "NaN" in m or "nan" in m for m in messages), \
