@@ -14,6 +14,7 @@ import os
 import sqlite3
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 MARKER = ".nn-course-graded.json"
@@ -78,6 +79,10 @@ _api = None
 
 def _start_worker(root):
     global _api
+    # nbgrader's gradebook code trips SQLAlchemy's "not in session" warning on every submission:
+    # noise on the instructor's terminal that hides the progress bar
+    from sqlalchemy.exc import SAWarning
+    warnings.filterwarnings("ignore", category=SAWarning)
     _api = _course(root)
 
 
