@@ -17,6 +17,9 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = os.environ.get("NN_COURSE_DB_URL", "sqlite:///" + os.path.join(ROOT, "gradebook.db"))
 c.CourseDirectory.assignment_id = ""
+# the grader's own bookkeeping in autograded/ (see autograder/pipeline.py) is not copied into feedback
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            ".nn-course-graded.json", ".nn-course-failed.txt"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

@@ -117,6 +117,7 @@ def test_feedback_files_and_csv(course):
         assert rows[key] == pytest.approx(score)
     assert "ada" in stdout and "ben" in stdout  # the grade table
     assert glob.glob(str(root / "reports" / "*_grades.png"))
+    assert not glob.glob(str(root / "feedback" / "*" / "*" / ".nn-course-*")), "the grader's bookkeeping reached students"
 
 
 def test_parallel_grades_equal_serial_nbgrader(course, tmp_path):
