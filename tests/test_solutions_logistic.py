@@ -18,6 +18,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)  # solutions/ is not installed: it lives in the repository only
 
+from reference_helpers import answer_namespace, relative_error  # noqa: E402
 from solutions import logistic_loop as loop  # noqa: E402
 from solutions import logistic_vectorized as vec  # noqa: E402
 EPS = 1e-6  # central differences
@@ -53,12 +54,6 @@ def numerical_gradient(w, b, X, Y, eps=EPS):
         dw[j, 0] = (cost_by_hand(plus, b, X, Y) - cost_by_hand(minus, b, X, Y)) / (2 * eps)
     db = (cost_by_hand(w, b + eps, X, Y) - cost_by_hand(w, b - eps, X, Y)) / (2 * eps)
     return dw, db
-
-
-def relative_error(got, want):
-    got, want = np.ravel(np.asarray(got, dtype=float)), np.ravel(np.asarray(want, dtype=float))
-    denominator = np.linalg.norm(got) + np.linalg.norm(want)
-    return 0.0 if denominator == 0 else float(np.linalg.norm(got - want) / denominator)
 
 
 def random_problem(seed, n_x, m):
@@ -399,15 +394,8 @@ def test_reference_passes_its_hidden_checks(module, name):
 
 # ---- the notebooks' solutions are the reference's ----------------------------------------
 
-def notebook_namespace(name):
-    """Run the setup-free code of a source notebook's answer and given cells; return the namespace."""
-    nb = nbformat.read(os.path.join(REPO, "source", name, f"{name}.ipynb"), as_version=4)
-    namespace = {"np": np, "math": math}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("solution") or meta.get("grade_id", "").startswith("given_")):
-            exec(compile(cell.source, f"<{name}:{meta['grade_id']}>", "exec"), namespace)
-    return nb, namespace
+def notebook_path(name):
+    return os.path.join(REPO, "source", name, f"{name}.ipynb")
 
 
 @pytest.mark.parametrize("name, module, functions", [
@@ -415,7 +403,7 @@ def notebook_namespace(name):
     ("02_logistic_vectorized", vec, ("propagate", "optimize", "predict")),
 ])
 def test_notebook_solutions_agree_with_the_reference(name, module, functions):
-    _, ns = notebook_namespace(name)
+    ns = answer_namespace(notebook_path(name), also=lambda grade_id: grade_id.startswith("given_"))
     for seed, shape in enumerate(SHAPES):
         w, b, X, Y = random_problem(seed + 60, *shape)
         calls = {
@@ -434,7 +422,9 @@ def test_notebook_solutions_agree_with_the_reference(name, module, functions):
 
 
 def test_notebook_02_gives_the_loop_version_of_assignment_01():
-    nb, ns = notebook_namespace("02_logistic_vectorized")
+    path = notebook_path("02_logistic_vectorized")
+    nb = nbformat.read(path, as_version=4)
+    ns = answer_namespace(path, also=lambda grade_id: grade_id.startswith("given_"))
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     assert "given_propagate_loop" in ids
     given = nb.cells[ids.index("given_propagate_loop")].metadata.nbgrader

@@ -5,13 +5,12 @@ cost computed here, and the seeds' worked examples are recomputed (where a
 slide got a number wrong, the test asserts the right one and says so)."""
 import math
 import os
-import re
 import warnings
 
-import nbformat
 import numpy as np
 import pytest
 
+from reference_helpers import answer_namespace, central_differences, relative_error
 from solutions.softmax import cross_entropy, one_hot, predict_classes, softmax, softmax_propagate
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,20 +36,6 @@ def cost_by_hand(W, b, X, y):
         log_sum = c + math.log(sum(math.exp(v - c) for v in z))
         total += log_sum - z[y[i]]  # -ln(e^{z_y} / sum e^z)
     return total / m
-
-
-def central_differences(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        grad[index] = (f(plus) - f(minus)) / (2 * eps)
-    return grad
-
-
-def relative_error(a, b):
-    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 def no_warnings(fn, *args):
@@ -259,19 +244,9 @@ def test_softmax_returns_a_new_array():
 SOLUTION_NAMES = ["softmax", "one_hot", "cross_entropy", "softmax_propagate", "predict_classes"]
 
 
-def notebook_functions():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    namespace = {"np": np, "math": math}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
-            exec(re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", cell.source, flags=re.M), namespace)
-    return namespace
-
-
 @pytest.mark.skipif(not os.path.exists(NOTEBOOK), reason="no source notebook yet")
 def test_notebook_solutions_agree_with_the_reference_module():
-    found = notebook_functions()
+    found = answer_namespace(NOTEBOOK)
     assert all(name in found for name in SOLUTION_NAMES)
     for seed, (K, n_x, m) in enumerate([(3, 2, 4), (10, 64, 7), (2, 1, 1)]):
         W, b, X, y = random_problem(seed, K, n_x, m)
