@@ -95,8 +95,7 @@ def report(folder):
 
 
 def db_url():
-    from traitlets.config import Config, PyFileConfigLoader
-    config = Config()
+    from traitlets.config import PyFileConfigLoader
     loader = PyFileConfigLoader("course_config.py", path=course_root())
     loader.load_config()
     return loader.config.CourseDirectory.db_url

@@ -6,7 +6,6 @@ The lines under each function come from the per-check results the grader
 stored in the autograded notebook. Student-controlled text (exception
 messages, lines of their code) is HTML-escaped.
 """
-import html
 import re
 from collections import defaultdict
 

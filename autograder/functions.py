@@ -46,7 +46,8 @@ class Spec:
 
 
 EXTRA_SUMMARY = {
-    "large_inputs": "very large and very small inputs or scores (no overflow, no NaN)",
+    "large_inputs": "very large and very small inputs (no overflow, no NaN)",
+    "large_scores": "scores in the thousands (no overflow, no NaN)",
     "unselected_zeros": "probabilities that are exactly 0 for classes the labels do not select",
     "initialisation": "the scale and reproducibility of the random weights and the zero biases",
     "gradient_check_value": "small values for right gradients and large ones for wrong gradients",
@@ -223,7 +224,7 @@ _add(
          lambda rng, k: ((lambda K, n_x, m, y, Y: (y, K))(*_softmax_data(rng, k)), {})),
     Spec("softmax", "cross_entropy", ["A", "Y"], ["J"], _cross_entropy, vectorised=True, extra=["unselected_zeros"]),
     Spec("softmax", "softmax_propagate", ["W", "b", "X", "Y"], ["J", "dW", "db"], _softmax_regression,
-         vectorised=True, gradients=[Gradient(1, "W", _sm_cost), Gradient(2, "b", _sm_cost)], extra=["large_inputs"]),
+         vectorised=True, gradients=[Gradient(1, "W", _sm_cost), Gradient(2, "b", _sm_cost)], extra=["large_scores"]),
     Spec("softmax", "predict_classes", ["W", "b", "X"], ["labels"],
          lambda rng, k: (_softmax_regression(rng, k)[0][:3], {}), vectorised=True),
 )

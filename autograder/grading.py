@@ -90,22 +90,36 @@ def stub(cell):
     return cell
 
 
+def match_source_cells(cells, source, same_type=False):
+    """(cell, the source cell it stands for, or None) for each of cells: the
+    source cell with the cell's grade_id, for the first such cell only (with
+    same_type, only for a cell of the source cell's type); None for unknown
+    or duplicated ids and for cells without one."""
+    by_id = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
+    used = set()
+    for cell in cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        original = by_id.get(grade_id)
+        if original is None or grade_id in used or (same_type and original.cell_type != cell.get("cell_type")):
+            yield cell, None
+            continue
+        used.add(grade_id)
+        yield cell, original
+
+
 def merge_with_source(submitted, source):
     """The notebook to run: the source's read-only and test cells, the
     student's answer cells (matched by grade_id), and the student's own extra
     cells stripped of any nbgrader metadata. Test cells that were deleted,
     edited or re-pointed come back as the source has them."""
-    by_id = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
     cells, used = [], set()
-    for cell in submitted.cells:
-        grade_id = _nbgrader(cell).get("grade_id")
-        original = by_id.get(grade_id)
-        if original is None or grade_id in used:
+    for cell, original in match_source_cells(submitted.cells, source):
+        if original is None:
             cell = copy.deepcopy(cell)
             cell.get("metadata", {}).pop("nbgrader", None)
             cells.append(cell)
             continue
-        used.add(grade_id)
+        used.add(_nbgrader(original)["grade_id"])
         if _nbgrader(original).get("solution"):
             answer = copy.deepcopy(original)
             answer.source = cell.get("source", "")
@@ -117,7 +131,7 @@ def merge_with_source(submitted, source):
     for position, grade_id in enumerate(order):
         if grade_id is None or grade_id in used:
             continue
-        missing = by_id[grade_id]
+        missing = source.cells[position]
         cell = stub(missing) if _nbgrader(missing).get("solution") else copy.deepcopy(missing)
         before = next((order[p] for p in range(position - 1, -1, -1) if order[p] in used), None)
         index = 0 if before is None else 1 + next(i for i, c in enumerate(cells) if _nbgrader(c).get("grade_id") == before)

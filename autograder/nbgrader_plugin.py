@@ -16,7 +16,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
-from .grading import _nbgrader, grade_notebook, is_test_cell, report_outputs
+from .grading import grade_notebook, is_test_cell, match_source_cells, report_outputs
 
 
 def _source_path(config, info):
@@ -31,20 +31,15 @@ class SourceMetadata(NbGraderPreprocessor):
     first such cell), any other cell loses its nbgrader metadata. A student
     who turned an answer into a test cell, duplicated a test cell or invented
     a grade_id would otherwise make nbgrader's OverwriteCells fail the whole
-    submission (the same rules as grading.merge_with_source)."""
+    submission (grading.match_source_cells, as merge_with_source uses it)."""
 
     def preprocess(self, nb, resources):
         source = nbformat.read(_source_path(self.config, resources["nbgrader"]), as_version=4)
-        by_id = {_nbgrader(c)["grade_id"]: c for c in source.cells if _nbgrader(c).get("grade_id")}
-        seen = set()
-        for cell in nb.cells:
-            grade_id = _nbgrader(cell).get("grade_id")
-            original = by_id.get(grade_id)
-            if original is None or grade_id in seen or original.cell_type != cell.get("cell_type"):
+        for cell, original in match_source_cells(nb.cells, source, same_type=True):
+            if original is None:
                 cell.get("metadata", {}).pop("nbgrader", None)
-                continue
-            seen.add(grade_id)
-            cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+            else:
+                cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
         return nb, resources
 
 

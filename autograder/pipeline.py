@@ -92,9 +92,9 @@ def _grade(student, assignment):
     from .grading import read_notebook
     started = time.monotonic()
     submitted = _api.coursedir.format_path(_api.coursedir.submitted_directory, student, assignment)
-    unreadable = [f"{os.path.basename(p)}: {problem}" for p in sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
-                  for problem in [read_notebook(p)[1]] if problem]
-    found = sorted(os.path.basename(p) for p in glob.glob(os.path.join(submitted, "*.ipynb")))
+    notebooks = sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
+    unreadable = [f"{os.path.basename(p)}: {problem}" for p in notebooks for problem in [read_notebook(p)[1]] if problem]
+    found = [os.path.basename(p) for p in notebooks]
     source = _api.coursedir.format_path(_api.coursedir.source_directory, ".", assignment)
     unreadable += [f"{name} was not submitted (found: {', '.join(found) or 'no notebook'}); "
                    "hand it in under its own name" for name in

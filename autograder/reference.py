@@ -202,21 +202,30 @@ def _tile(value, m, times):
     return value
 
 
+def _line_counts(spec, target, calls, kwargs, title):
+    """The lines the student's code ran for each argument list in calls, or
+    the failed CheckResult (with title) saying why they could not be counted."""
+    counts = []
+    for args in calls:
+        outcome = target.call(args, kwargs, count_lines=True, arg_names=spec.args)
+        if outcome.error or outcome.lines is None:
+            return CheckResult(spec.name, title, False,
+                               error_message(spec.name, outcome.error) if outcome.error else "no line count came back",
+                               hidden=True)
+        counts.append(outcome.lines)
+    return counts
+
+
 def loop_result(spec, target, rng):
     args, kwargs = spec.make(rng, 3)
     if "X" in spec.args and isinstance(args[spec.args.index("X")], np.ndarray):
         m = args[spec.args.index("X")].shape[1]  # samples are the columns of X
     else:
         m = _samples(args) or next(a.shape[0] for a in args if isinstance(a, np.ndarray))
-    counts = []
-    for times in (1, 5):
-        bigger = [_tile(a, m, times) for a in args]
-        outcome = target.call(bigger, kwargs, count_lines=True, arg_names=spec.args)
-        if outcome.error or outcome.lines is None:
-            return CheckResult(spec.name, "the loop check could run", False,
-                               error_message(spec.name, outcome.error) if outcome.error else "no line count came back",
-                               hidden=True)
-        counts.append(outcome.lines)
+    counts = _line_counts(spec, target, [[_tile(a, m, times) for a in args] for times in (1, 5)], kwargs,
+                          "the loop check could run")
+    if isinstance(counts, CheckResult):
+        return counts
     grows = counts[1] > counts[0]
     if spec.vectorised:
         return CheckResult(spec.name, "vectorised: no Python loop over the samples", not grows,
@@ -243,22 +252,26 @@ def untouched_result(target):
 
 # ---- the extra checks of some functions ------------------------------------------
 
+def _on_fixed_input(spec, target, args, expected, title, shown, hint=None, what=None, **tolerances):
+    """One hidden check on a fixed input: the student's output on args against
+    expected; shown names the input in the message; hint (if None, the
+    comparison's own) is the usual cause."""
+    outcome = target.call(args, arg_names=spec.args)
+    if outcome.error:
+        return [CheckResult(spec.name, title, False, error_message(spec.name, outcome.error), hidden=True)]
+    problems = compare_outputs(what or spec.name, outcome.value, expected, **tolerances)
+    return [CheckResult(spec.name, title, not problems, problems[0][0] + f" on {shown}" if problems else "",
+                        (problems[0][1] if problems else "") if hint is None else hint, hidden=True)]
+
+
 def _large_inputs(spec, target, ref_module, rng):
-    if spec.name == "softmax_propagate":
-        return [_large_scores(spec, target, ref_module, rng)]
     if spec.name == "sigmoid":
         z = np.array([[-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0]])
     else:
         z = np.array([[1000.0, -1000.0, 5.0], [1001.0, 1000.0, 5.0], [999.0, 0.0, 5.0]])
-    expected = getattr(ref_module, spec.name)(z.copy())
-    outcome = target.call((z,), arg_names=spec.args)
-    title = "finite and right for inputs of size 1000 (no overflow)"
-    if outcome.error:
-        return [CheckResult(spec.name, title, False, error_message(spec.name, outcome.error), hidden=True)]
-    problems = compare_outputs(spec.name, outcome.value, expected, rtol=1e-6, atol=1e-12)
-    return [CheckResult(spec.name, title, not problems,
-                        (problems[0][0] + f" on the input z = {show(z)}") if problems else "",
-                        problems[0][1] if problems else "", hidden=True)]
+    return _on_fixed_input(spec, target, (z,), getattr(ref_module, spec.name)(z.copy()),
+                           "finite and right for inputs of size 1000 (no overflow)", f"the input z = {show(z)}",
+                           rtol=1e-6, atol=1e-12)
 
 
 def _large_scores(spec, target, ref_module, rng):
@@ -267,30 +280,20 @@ def _large_scores(spec, target, ref_module, rng):
     W, X = rng.normal(0, 1, (K, n_x)), rng.normal(0, 1, (n_x, m))
     b = 1000.0 + rng.normal(0, 1, (K, 1))
     Y = np.eye(K)[:, rng.integers(0, K, m)]
-    expected = ref_module.softmax_propagate(W.copy(), b.copy(), X.copy(), Y.copy())
-    outcome = target.call((W, b, X, Y), arg_names=spec.args)
-    title = "finite and right for scores near 1000 (no overflow)"
-    if outcome.error:
-        return CheckResult(spec.name, title, False, error_message(spec.name, outcome.error), hidden=True)
-    problems = compare_outputs(spec.name, outcome.value, expected, rtol=1e-6, atol=1e-9)
-    return CheckResult(spec.name, title, not problems,
-                       problems[0][0] + f" on W = {show(W)}, b = {show(b)}, X = {show(X)}, Y = {show(Y)}" if problems else "",
-                       "use your stable softmax (subtract each column's max before np.exp), not np.exp(W @ X + b)",
-                       hidden=True)
+    return _on_fixed_input(spec, target, (W, b, X, Y), ref_module.softmax_propagate(W.copy(), b.copy(), X.copy(), Y.copy()),
+                           "finite and right for scores near 1000 (no overflow)",
+                           f"W = {show(W)}, b = {show(b)}, X = {show(X)}, Y = {show(Y)}",
+                           "use your stable softmax (subtract each column's max before np.exp), not np.exp(W @ X + b)",
+                           rtol=1e-6, atol=1e-9)
 
 
-def feature_loop_result(spec, target, ref_module, rng):
+def _feature_loop(spec, target, ref_module, rng):
     """The contract's loop over the n_x features (the slide's dw1, dw2): lines grow with n_x."""
     (w, b, X, Y), kwargs = spec.make(rng, 3)
-    counts = []
-    for times in (1, 5):
-        outcome = target.call((np.tile(w, (times, 1)), b, np.tile(X, (times, 1)), Y), kwargs, count_lines=True,
-                              arg_names=spec.args)
-        if outcome.error or outcome.lines is None:
-            return [CheckResult(spec.name, "the feature-loop check could run", False,
-                                error_message(spec.name, outcome.error) if outcome.error else "no line count came back",
-                                hidden=True)]
-        counts.append(outcome.lines)
+    counts = _line_counts(spec, target, [(np.tile(w, (times, 1)), b, np.tile(X, (times, 1)), Y) for times in (1, 5)],
+                          kwargs, "the feature-loop check could run")
+    if isinstance(counts, CheckResult):
+        return [counts]
     return [CheckResult(spec.name, "visits the n_x features in an explicit Python loop, as the slide's dw1, dw2",
                         counts[1] > counts[0],
                         f"with 5 times as many features ({X.shape[0]} -> {5 * X.shape[0]}) your code ran the same "
@@ -302,16 +305,10 @@ def feature_loop_result(spec, target, ref_module, rng):
 def _unselected_zeros(spec, target, ref_module, rng):
     A = np.array([[0.7, 0.0, 0.2], [0.3, 1.0, 0.0], [0.0, 0.0, 0.8]])
     Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    expected = ref_module.cross_entropy(A.copy(), Y.copy())
-    outcome = target.call((A, Y), arg_names=spec.args)
-    title = "finite where A is exactly 0 at classes that Y does not select"
-    if outcome.error:
-        return [CheckResult(spec.name, title, False, error_message(spec.name, outcome.error), hidden=True)]
-    problems = compare_outputs("J", outcome.value, expected)
-    return [CheckResult(spec.name, title, not problems,
-                        problems[0][0] + f" on A = {show(A)}, Y = {show(Y)}" if problems else "",
-                        "0 * log(0) is nan in numpy: take the log only where Y > 0 (or of the selected probabilities)",
-                        hidden=True)]
+    return _on_fixed_input(spec, target, (A, Y), ref_module.cross_entropy(A.copy(), Y.copy()),
+                           "finite where A is exactly 0 at classes that Y does not select", f"A = {show(A)}, Y = {show(Y)}",
+                           "0 * log(0) is nan in numpy: take the log only where Y > 0 (or of the selected probabilities)",
+                           what="J")
 
 
 def _initialisation(spec, target, ref_module, rng):
@@ -454,7 +451,8 @@ def _training(spec, target, ref_module, rng):
 
 
 EXTRAS = {"large_inputs": _large_inputs, "unselected_zeros": _unselected_zeros, "initialisation": _initialisation,
-          "gradient_check_value": _gradient_check_value, "training": _training, "feature_loop": feature_loop_result}
+          "gradient_check_value": _gradient_check_value, "training": _training, "feature_loop": _feature_loop,
+          "large_scores": _large_scores}
 
 
 def hidden_results(module, target):

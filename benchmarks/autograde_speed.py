@@ -132,7 +132,7 @@ def main():
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
-    print(f"\nevery run, seconds: " + "; ".join(f"{label}: {', '.join(f'{t:.1f}' for t in ts)}"
+    print("\nevery run, seconds: " + "; ".join(f"{label}: {', '.join(f'{t:.1f}' for t in ts)}"
                                            for label, ts in times.items()))
     print(f"\nsample class without {', '.join(PATHOLOGICAL)}: {rows[0][1]} notebooks, {os.cpu_count()} cores\n")
     print(f"the fastest of {args.repeat} run(s) per path:")
