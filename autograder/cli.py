@@ -1,51 +1,69 @@
 """The course's command line: python -m autograder COMMAND --help.
 
-A thin layer: every command calls functions that the tests call directly.
+A thin layer: every command calls functions that the tests call directly,
+and drives nbgrader through its Python API with the course's configuration
+(autograder.course). The course is NN_COURSE_ROOT, else the folder at or
+above the current one with course_config.py, else this repository.
+
+Exit codes: 0 done; 1 some submissions were not graded because of their own
+problems (e.g. a notebook that is not valid JSON); 2 a fault of the grader or
+the course set-up (nothing recorded for the submissions it concerns).
 """
 import argparse
-import glob
 import json
+import logging
 import os
-import subprocess
 import sys
+import warnings
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def course_root():
-    """The course tree: the folder with course_config.py (this repository,
-    or NN_COURSE_ROOT: a copy of the course, as the tests make)."""
-    return os.path.abspath(os.environ.get("NN_COURSE_ROOT", ROOT))
+from .course import Course, find_root
+from .results import GraderFault
 
 
-def nbgrader(*args):
-    """Run an nbgrader command in the course root, with this environment's
-    bin first on PATH (nbgrader calls its own `alembic` command)."""
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    env["PYTHONPATH"] = course_root() + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root(), env=env)
+class CourseError(Exception):
+    """A command that cannot do its work, with what to do next."""
 
 
-def assignments(names=()):
-    found = sorted(os.path.basename(p) for p in glob.glob(os.path.join(course_root(), "source", "[0-9][0-9]_*")))
+def _quiet():
+    """The instructor's terminal shows progress and results, not library chatter."""
+    from sqlalchemy.exc import SAWarning
+    warnings.filterwarnings("ignore", category=SAWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+
+
+def _assignments(course, names=()):
+    found = course.assignments()
     unknown = sorted(set(names) - set(found))
     if unknown:
-        sys.exit(f"unknown assignment(s) {', '.join(unknown)}; the course has: {', '.join(found) or 'none yet'}")
+        raise CourseError(f"unknown assignment(s) {', '.join(unknown)}; the course has: {', '.join(found) or 'none yet'}")
     return list(names) or found
 
 
-def release(names=()):
-    """Generate the student release of the assignments with nbgrader."""
-    for name in assignments(names):
-        if nbgrader("generate_assignment", name, "--force", "--log-level=WARN").returncode != 0:
-            sys.exit(f"nbgrader generate_assignment {name} failed (see above)")
+def _nbgrader_step(what, result, name):
+    if not result.get("success"):
+        log = (result.get("log") or "") + (result.get("error") or "")
+        from .pipeline import explain_failure
+        lines = [line for line in log.splitlines() if line.strip()]
+        raise CourseError(f"nbgrader {what} {name} failed: " + (explain_failure(log) or "\n".join(lines[-15:])))
+
+
+def release(course, names=()):
+    """Generate the student release of the assignments with nbgrader (source/ -> release/)."""
+    api = course.api()
+    for name in _assignments(course, names):
+        _nbgrader_step("generate_assignment", api.generate_assignment(name, force=True, create=True), name)
         print(f"released {name} -> release/{name}/")
 
 
 def grade(notebook, source, sandbox=True, as_json=False):
-    """Grade one notebook without a course tree; print its checks."""
+    """Grade one notebook against its source notebook; print its checks. The
+    limits and the reference are those of the course the source belongs to."""
     from .grading import grade_notebook
-    result = grade_notebook(notebook, source, sandbox=sandbox)
+    root = find_root(source)
+    if root is None:
+        raise GraderFault(f"{source} is not in a course folder (none above it has course_config.py)")
+    result = grade_notebook(notebook, source, sandbox=sandbox, limits=Course(root).limits)
     if as_json:
         print(json.dumps(result.as_dict(), indent=1))
         return result
@@ -59,51 +77,49 @@ def grade(notebook, source, sandbox=True, as_json=False):
     return result
 
 
-def autograde(assignment_names=(), students=(), workers=None, force=False):
-    """nbgrader autograde of every submission under submitted/, in parallel."""
-    from .pipeline import autograde as run
-    jobs = run(course_root(), assignment_names, students, workers, force)
-    failed = [j for j in jobs if not j.success]
-    for job in failed:
-        print(f"could not grade {job.student}/{job.assignment}: {'; '.join(job.problems)}", file=sys.stderr)
-    return jobs
+def autograde(course, assignment_names=(), students=(), workers=None, force=False):
+    """nbgrader autograde of every submission under submitted/, in parallel; returns the exit code."""
+    from .pipeline import autograde as run, summary
+    jobs = run(course.root, _assignments(course, assignment_names) if assignment_names else (), students, workers, force)
+    for line in summary(jobs):
+        print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
+    if any(j.status == "fault" for j in jobs):
+        return 2
+    return 1 if any(j.status == "rejected" for j in jobs) else 0
 
 
-def feedback(names=()):
+def feedback(course, names=()):
     """nbgrader's feedback HTML (with the course's summary) for every autograded submission."""
-    for name in assignments(names):
-        if nbgrader("generate_feedback", name, "--force", "--log-level=WARN").returncode != 0:
-            sys.exit(f"nbgrader generate_feedback {name} failed (see above)")
-    print(f"feedback -> {os.path.join(course_root(), 'feedback')}/<student>/<assignment>/*.html")
+    api = course.api()
+    for name in _assignments(course, names):
+        _nbgrader_step("generate_feedback", api.generate_feedback(name, force=True), name)
+    print(f"feedback -> {course.path('feedback')}/<student>/<assignment>/*.html")
 
 
-def export(path):
-    """The gradebook's grades as CSV (nbgrader export)."""
+def export(course, path):
+    """The gradebook's grades as CSV (nbgrader's CSV export)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    if nbgrader("export", f"--to={path}", "--log-level=WARN").returncode != 0:
-        sys.exit("nbgrader export failed (see above)")
+    plugin = CsvExportPlugin(config=course.config)
+    plugin.to = path
+    with Gradebook(course.db_url) as gb:
+        plugin.export(gb)
     print(f"grades -> {path}")
 
 
-def report(folder):
+def report(course, folder):
     """Histograms of the grades, the most failed test cells and checks, and every submission's problems."""
     from .report import write_report
-    text = write_report(db_url(), course_root(), os.path.abspath(folder))
+    text = write_report(course.db_url, course.root, os.path.abspath(folder))
     print(text)
     print(f"report -> {os.path.abspath(folder)}/report.md and *_grades.png")
 
 
-def db_url():
-    from traitlets.config import PyFileConfigLoader
-    loader = PyFileConfigLoader("course_config.py", path=course_root())
-    loader.load_config()
-    return loader.config.CourseDirectory.db_url
-
-
-def grade_table():
+def grade_table(course):
     from .report import grade_table as table
-    rows = table(db_url())
+    rows = table(course.db_url)
     names = sorted({a for _, a in rows})
     print("\n" + "student".ljust(16) + "".join(n[:22].rjust(24) for n in names))
     for student in sorted({s for s, _ in rows}):
@@ -111,20 +127,24 @@ def grade_table():
         print(student.ljust(16) + "".join(c.rjust(24) for c in cells))
 
 
-def demo(workers=None):
-    """The instructor's job on the bundled sample class: release, autograde, feedback, export, report."""
+def demo(course, workers=None):
+    """The instructor's job on the bundled sample class: release, autograde,
+    feedback, export, report. Exit code 2 on a fault of the grader; the
+    sample class's unreadable notebook is reported, as it should be."""
     from .sample_class import make_sample_class
-    release()
-    make_sample_class(course_root())
-    autograde(workers=workers)
-    feedback()
-    export(os.path.join(course_root(), "exports", "grades.csv"))
-    report(os.path.join(course_root(), "reports"))
-    grade_table()
+    release(course)
+    make_sample_class(course.root)
+    code = autograde(course, workers=workers)
+    feedback(course)
+    export(course, course.path("exports", "grades.csv"))
+    report(course, course.path("reports"))
+    grade_table(course)
+    return 2 if code == 2 else 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("release", help="generate the student release (all, or the named assignments)")
     p.add_argument("assignments", nargs="*")
@@ -136,10 +156,10 @@ def main(argv=None):
     p = commands.add_parser("feedback", help="generate the feedback HTML of every autograded submission")
     p.add_argument("assignments", nargs="*")
     p = commands.add_parser("export", help="export the gradebook's grades as CSV")
-    p.add_argument("--to", default=os.path.join(course_root(), "exports", "grades.csv"))
+    p.add_argument("--to", default=None, help="the CSV file (default: exports/grades.csv of the course)")
     p = commands.add_parser("report", help="grade histograms (PNG) and the test cells the class failed most")
-    p.add_argument("--to", default=os.path.join(course_root(), "reports"), help="folder for report.md and the PNGs")
-    p = commands.add_parser("sample-class", help="write the bundled sample class's submissions into submitted/")
+    p.add_argument("--to", default=None, help="folder for report.md and the PNGs (default: reports/ of the course)")
+    commands.add_parser("sample-class", help="write the bundled sample class's submissions into submitted/")
     p = commands.add_parser("grade", help="grade one notebook against its source notebook, without a course tree")
     p.add_argument("notebook")
     p.add_argument("--source", required=True, help="the instructor's source notebook (solutions and hidden tests)")
@@ -148,20 +168,31 @@ def main(argv=None):
     p = commands.add_parser("demo", help="release, grade the sample class, feedback, export, report (the README's main command)")
     p.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
-    if args.command == "release":
-        release(args.assignments)
-    elif args.command == "autograde":
-        autograde(args.assignments, args.student, args.workers, args.force)
-    elif args.command == "feedback":
-        feedback(args.assignments)
-    elif args.command == "export":
-        export(args.to)
-    elif args.command == "report":
-        report(args.to)
-    elif args.command == "sample-class":
-        from .sample_class import make_sample_class
-        make_sample_class(course_root())
-    elif args.command == "grade":
-        grade(args.notebook, args.source, sandbox=not args.no_sandbox, as_json=args.json)
-    elif args.command == "demo":
-        demo(args.workers)
+    _quiet()
+    try:
+        if args.command == "grade":
+            grade(args.notebook, args.source, sandbox=not args.no_sandbox, as_json=args.json)
+            return 0
+        course = Course.here()
+        if args.command == "release":
+            release(course, args.assignments)
+        elif args.command == "autograde":
+            return autograde(course, args.assignments, args.student, args.workers, args.force)
+        elif args.command == "feedback":
+            feedback(course, args.assignments)
+        elif args.command == "export":
+            export(course, args.to or course.path("exports", "grades.csv"))
+        elif args.command == "report":
+            report(course, args.to or course.path("reports"))
+        elif args.command == "sample-class":
+            from .sample_class import make_sample_class
+            make_sample_class(course.root)
+        elif args.command == "demo":
+            return demo(course, args.workers)
+        return 0
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GraderFault as exc:
+        print(f"error: a fault of the grader, nothing was graded: {exc}", file=sys.stderr)
+        return 2

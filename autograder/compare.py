@@ -84,7 +84,8 @@ def _scale_hint(actual, expected, m=None):
     if not math.isfinite(k) or not np.allclose(ratios, k, rtol=1e-4, atol=1e-9):
         return ""
     known = [(-1.0, "the sign is flipped: the gradient of the cost is dA = A - Y, and gradient descent subtracts it"),
-             (0.5, "half the expected value: the 1/(2m) of seed 004's slide? cross-entropy's gradient has 1/m"),
+             (0.5, "half the expected value: a 1/(2m) where the mean has 1/m (a slip of the slides in "
+                   "\"Machine Learning, Lecture: Neural Networks\")"),
              (2.0, "twice the expected value: a factor 2 too many (or a mean that should be a sum)"),
              (1 / math.log(10), "the natural logarithm is expected (np.log), not log10"),
              (math.log(10), "the natural logarithm is expected (np.log), not log10")]
@@ -163,3 +164,32 @@ def compare(name, actual, expected, *, rtol=1e-5, atol=1e-7, m=None, exact_type=
     worst = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
     return Mismatch(f"{name} is off: at index {tuple(int(i) for i in worst)} it is {show(got[worst])} "
                     f"but should be {show(want[worst])} (largest difference {float(np.max(np.abs(got - want))):.3g})", hint)
+
+
+def compare_outputs(name, value, expected, names=(), *, rtol=1e-5, atol=1e-7, m=None, exact_types=True):
+    """All the mismatches between a returned value and the expected one, as
+    (what, hint) pairs, naming each output by names (its name in the
+    contract, when known)."""
+    problems = []
+
+    def walk(label, got, want):
+        if isinstance(want, list) and _numbers(want):  # a list of numbers (costs) anywhere: compare as arrays
+            want = np.asarray(want, dtype=float)
+            got = np.asarray(got, dtype=float) if _numbers(got) else got
+        mismatch = compare(label, got, want, rtol=rtol, atol=atol, m=m, exact_type=exact_types)
+        if mismatch:
+            problems.append((mismatch.what, mismatch.hint))
+        elif isinstance(want, tuple):
+            for i, (g, w) in enumerate(zip(got, want)):
+                walk(names[i] if names and len(names) == len(want) else f"{label}[{i}]", g, w)
+        elif isinstance(want, dict):
+            for key in want:
+                walk(key, got[key], want[key])
+
+    walk(names[0] if names and len(names) == 1 else name, value, expected)
+    return problems
+
+
+def _numbers(value):
+    return isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                                                    for v in value)

@@ -8,6 +8,7 @@ student's functions return when called, never on what the student's code can
 do to the kernel, its outputs or the test cell itself.
 """
 import builtins
+import contextlib
 import copy
 import json
 import math
@@ -16,6 +17,7 @@ import re
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass, field
 
 import nbformat
 import numpy as np
@@ -23,34 +25,41 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from . import checks
-from .checks import CheckResult
+from .course import Limits, find_root, module_of
+from .results import CheckResult, GraderFault, error_hint
 from .remote import KernelSession, RemoteFunction, StudentError
 
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
 OUTPUT_LIMIT = 200_000  # characters of output kept per cell
 
 
+@dataclass
 class CellResult:
     """The grade of one test cell."""
+    grade_id: str
+    points: float
+    results: list
+    note: str = ""
 
-    def __init__(self, grade_id, points, results, note=""):
-        self.grade_id = grade_id
-        self.points = float(points)
-        self.results = list(results)
-        self.note = note
-        self.score = round(self.points * checks.score(self.results), 2) if self.results else 0.0
+    def __post_init__(self):
+        self.points = float(self.points)
+        self.results = list(self.results)
+
+    @property
+    def score(self):
+        return round(self.points * checks.score(self.results), 2) if self.results else 0.0
 
     def as_dict(self):
         return {"grade_id": self.grade_id, "points": self.points, "score": self.score, "note": self.note,
                 "results": [r.as_dict() for r in self.results]}
 
 
+@dataclass
 class NotebookResult:
-    def __init__(self, name, cells, notebook=None, problems=()):
-        self.name = name
-        self.cells = list(cells)
-        self.notebook = notebook
-        self.problems = list(problems)  # notebook-wide: unreadable file, time limit, kernel died
+    name: str
+    cells: list
+    notebook: object = None  # the graded notebook: test cells show their checks and score
+    problems: list = field(default_factory=list)  # notebook-wide: unreadable file, time limit, kernel died
 
     @property
     def score(self):
@@ -63,11 +72,6 @@ class NotebookResult:
     def as_dict(self):
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "problems": self.problems,
                 "cells": [c.as_dict() for c in self.cells]}
-
-
-def module_of(notebook_name):
-    """solutions module of an assignment: 02_logistic_vectorized -> logistic_vectorized."""
-    return re.sub(r"^\d+_", "", os.path.splitext(os.path.basename(notebook_name))[0])
 
 
 def _nbgrader(cell):
@@ -172,15 +176,19 @@ class _Namespace(dict):
         return value
 
 
-def run_test_cell(source, session, label):
-    """Run a test cell's code in this process; returns its CheckResults."""
+def run_test_cell(source, session, label, root=None, module=None):
+    """Run a test cell's code in this process; returns its CheckResults.
+    root and module: the course and assignment whose checks apply. A
+    GraderFault goes up: the grader's fault is never a failed check."""
     namespace = _Namespace(session)
-    with checks.collecting() as results:
+    with checks.collecting(root, module) as results:
         try:
             # one namespace as globals: lambdas and comprehensions in the cell see np, math and the student's names
             exec(compile(source, f"<{label}>", "exec"), namespace)
+        except GraderFault:
+            raise
         except StudentError as exc:
-            results.append(CheckResult(exc.name, "runs", False, str(exc), checks._ERROR_HINTS.get(exc.error.get("type"), "")))
+            results.append(CheckResult(exc.name, "runs", False, str(exc), error_hint(exc.error)))
         except NameError as exc:
             results.append(CheckResult("notebook", "defines what the test needs", False,
                                        f"{exc}: the function or variable is not defined in your notebook",
@@ -252,17 +260,38 @@ def read_notebook(path):
         return None, f"the notebook could not be read ({type(exc).__name__}: {exc})"
 
 
-def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, cell_timeout=60,
-                   call_timeout=30, memory_mb=2048, sandbox=True):
+def read_source(source, root=None, assignment=None):
+    """(source notebook, course root, assignment module) of a source given as
+    a path (root and assignment found from it) or a NotebookNode (root and
+    assignment given). Anything missing is the grader's fault."""
+    if isinstance(source, nbformat.NotebookNode):
+        if not (root and assignment):
+            raise GraderFault("a source notebook given as a NotebookNode needs its course root and assignment")
+        return source, root, module_of(assignment)
+    root = root or find_root(source)
+    if root is None:
+        raise GraderFault(f"the source notebook {source} is not in a course folder (none above it has "
+                          "course_config.py): the grader cannot find the reference solutions")
+    try:
+        nb = nbformat.read(source, as_version=4)
+    except Exception as exc:
+        raise GraderFault(f"the source notebook {source} could not be read: {type(exc).__name__}: {exc}") from exc
+    return nb, root, module_of(assignment or os.path.basename(os.path.dirname(os.path.abspath(source))))
+
+
+def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(), sandbox=True, root=None,
+                   assignment=None):
     """Grade one submitted notebook against its source notebook.
 
     submitted: a path or a NotebookNode; source: the same (the instructor's
-    notebook with solutions and hidden tests). workdir: the folder the
-    student's code runs in (a temporary copy of nothing if None). Returns a
-    NotebookResult with one CellResult per test cell of the source and the
-    executed notebook, whose test cells show the checks and their score."""
-    if not isinstance(source, nbformat.NotebookNode):
-        source = nbformat.read(source, as_version=4)
+    notebook with solutions and hidden tests, source/NN_name/NN_name.ipynb of
+    a course: the hidden tests compare with that course's solutions/).
+    workdir: the folder the student's code runs in (a temporary one if None).
+    Returns a NotebookResult with one CellResult per test cell of the source
+    and the executed notebook, whose test cells show the checks and their
+    score. Raises GraderFault for a fault of the grader, the reference or the
+    sandbox: nothing of such a run may count as the student's grade."""
+    source, root, module = read_source(source, root, assignment)
     name = name or (os.path.basename(submitted) if isinstance(submitted, str) else "notebook.ipynb")
     problems = []
     if isinstance(submitted, str):
@@ -282,8 +311,9 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
     kernel_dir = tempfile.mkdtemp(prefix="nn-kernel-")
     os.chmod(kernel_dir, 0o777)
     results = {}
-    deadline = time.monotonic() + timeout
-    client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, memory_mb), timeout=cell_timeout,
+    deadline = time.monotonic() + limits.timeout
+    cell_limit = limits.cell_timeout  # after a cell ran out of time, later cells get a call's limit
+    client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, limits.memory_mb), timeout=cell_limit,
                      allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
                      error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
                                        "traceback": ["the cell did not finish within the time limit"]},
@@ -291,31 +321,38 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
                      resources={"metadata": {"path": workdir}})
     client._output_used = {}
     session = None
+    kernel = contextlib.ExitStack()
     try:
-        with client.setup_kernel(cleanup_kc=True):  # shut the kernel down after: we own it
-            session = KernelSession(client.km, kernel_dir, call_timeout)
+        try:
+            kernel.enter_context(client.setup_kernel(cleanup_kc=True))  # shuts the kernel down after: we own it
+            session = KernelSession(client.km, kernel_dir, limits.call_timeout)
             session.deadline = deadline
             session.run_code("import autograder.harness", timeout=60)  # before any student code
+        except Exception as exc:
+            raise GraderFault(f"the kernel could not be started (sandbox: {'on' if sandbox else 'off'}): "
+                              f"{type(exc).__name__}: {exc}") from exc
+        index = 0
+        try:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 if is_test_cell(cell):
                     grade_id = _nbgrader(cell)["grade_id"]
                     if session.dead_reason or time.monotonic() > deadline:
-                        reason = session.dead_reason or f"the notebook used up its time limit of {timeout:g} s"
+                        reason = session.dead_reason or f"the notebook used up its time limit of {limits.timeout:g} s"
                         found = [CheckResult("notebook", "runs", False, f"not run: {reason}")]
                     else:
-                        found = run_test_cell(cell.source, session, f"test cell {grade_id}")
+                        found = run_test_cell(cell.source, session, f"test cell {grade_id}", root, module)
                     results[grade_id] = CellResult(grade_id, _nbgrader(cell).get("points", 0), found)
                     cell.outputs = report_outputs(results[grade_id])
                     continue
                 if session.dead_reason:
                     continue
                 if time.monotonic() > deadline:
-                    session.mark_dead(f"the notebook used up its time limit of {timeout:g} s")
+                    session.mark_dead(f"the notebook used up its time limit of {limits.timeout:g} s")
                     problems.append(session.dead_reason)
                     continue
-                client.timeout = max(1, int(min(cell_timeout, deadline - time.monotonic())))
+                client.timeout = max(1, int(min(cell_limit, deadline - time.monotonic())))
                 client.timed_out = False
                 try:
                     client.execute_cell(cell, index)
@@ -325,8 +362,9 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
                     problems.append(session.dead_reason)
                     continue
                 if client.timed_out:
+                    cell_limit = min(cell_limit, limits.call_timeout)
                     problems.append(f"cell {index + 1} did not finish within the time limit of {client.timeout} s "
-                                    "and was interrupted")
+                                    f"and was interrupted; later cells had {cell_limit:g} s each")
                     cell.outputs.append(nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="",
                                                                traceback=[problems[-1]]))
                     try:
@@ -334,11 +372,17 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
                     except Exception:
                         session.mark_dead(f"cell {index + 1} ran past the time limit and the kernel did not stop")
                         problems.append(session.dead_reason)
-    except Exception as exc:  # the kernel would not start, or the sandbox failed: say so, grade nothing
-        problems.append(f"the notebook could not be run: {type(exc).__name__}: {exc}")
+        except GraderFault:
+            raise
+        except Exception as exc:  # not something the student's code is known to have done: not theirs to pay for
+            raise GraderFault(f"grading stopped at cell {index + 1}: {type(exc).__name__}: {exc}") from exc
     finally:
         if session:
             session.close()
+        try:
+            kernel.close()
+        except Exception:  # the grades are made; a kernel that will not shut down is the sandbox's to clean up
+            pass
         shutil.rmtree(kernel_dir, ignore_errors=True)
         if own_workdir:
             shutil.rmtree(workdir, ignore_errors=True)

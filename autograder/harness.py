@@ -177,19 +177,6 @@ def _user_namespace():
     return shell.user_ns if shell is not None else sys.modules["__main__"].__dict__
 
 
-def _build(value):
-    """Arguments from the grader: Expr becomes a live object, evaluated here."""
-    if isinstance(value, wire.Expr):
-        return eval(value.source, {"np": np, "math": math})
-    if type(value) is tuple:
-        return tuple(_build(v) for v in value)
-    if type(value) is list:
-        return [_build(v) for v in value]
-    if type(value) is dict:
-        return {k: _build(v) for k, v in value.items()}
-    return value
-
-
 def serve(request_path):
     """Answer one request file from the grader with a response file beside it.
 
@@ -209,6 +196,6 @@ def serve(request_path):
             answer = Outcome(error={"type": "NameError", "where": [],
                                     "message": f"name '{request['call']}' is not defined"}).as_dict()
         else:
-            answer = invoke(fn, _build(request["args"]), _build(request["kwargs"]),
+            answer = invoke(fn, wire.build(request["args"]), wire.build(request["kwargs"]),
                             request["arg_names"], request["count_lines"]).as_dict()
     wire.write(request_path + ".out", answer)

@@ -10,13 +10,16 @@ from which nbgrader's determine_grade reads the partial credit.
 """
 import copy
 import os
+import re
 
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
+from .course import Limits, module_of
 from .grading import grade_notebook, is_test_cell, match_source_cells, report_outputs
+from .results import GraderFault
 
 
 def _source_path(config, info):
@@ -44,21 +47,37 @@ class SourceMetadata(NbGraderPreprocessor):
 
 
 class GradeInSandbox(NbGraderPreprocessor):
-    timeout = Integer(300, help="Seconds a whole notebook may run, tests included").tag(config=True)
-    cell_timeout = Integer(60, help="Seconds one cell of the student's may run").tag(config=True)
-    call_timeout = Float(30, help="Seconds one call of a student's function by a test may take").tag(config=True)
-    memory_mb = Integer(2048, help="Memory limit of a student's kernel (address space), in MiB").tag(config=True)
+    """Grades the notebook through autograder.grading instead of nbgrader's
+    Execute. A GraderFault stops nbgrader's autograde of the submission (no
+    grade is saved) and is noted in `faults` for the course's pipeline."""
+    timeout = Float(Limits.timeout, help="Seconds a whole notebook may run, tests included").tag(config=True)
+    cell_timeout = Float(Limits.cell_timeout, help="Seconds one cell of the student's may run").tag(config=True)
+    call_timeout = Float(Limits.call_timeout, help="Seconds one call of a student's function by a test may take"
+                         ).tag(config=True)
+    memory_mb = Integer(Limits.memory_mb, help="Memory limit of a student's kernel (address space), in MiB"
+                        ).tag(config=True)
     sandbox = Bool(True, help="Run students' kernels in the bubblewrap sandbox (never turn off for real submissions)"
                    ).tag(config=True)
+
+    faults = []  # (student, assignment, notebook, reason) of the grader's own faults in this process
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         source_path = _source_path(self.config, info)
-        # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
-        # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
-        result = grade_notebook(nb, source_path, workdir=None, name=info["notebook"],
-                                timeout=self.timeout, cell_timeout=self.cell_timeout, call_timeout=self.call_timeout,
-                                memory_mb=self.memory_mb, sandbox=self.sandbox)
+        limits = Limits(self.timeout, self.cell_timeout, self.call_timeout, self.memory_mb)
+        try:
+            if not os.path.isfile(source_path):
+                raise GraderFault(f"the source notebook {source_path} is missing")
+            # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
+            # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
+            result = grade_notebook(nb, source_path, workdir=None, name=info["notebook"], limits=limits,
+                                    sandbox=self.sandbox, root=CourseDirectory(config=self.config).root,
+                                    assignment=info["assignment"])
+        except GraderFault as fault:
+            self.faults.append((info["student"], info["assignment"], info["notebook"], str(fault)))
+            self.log.error("%s/%s/%s was not graded: a fault of the grader, not of the student: %s",
+                           info["student"], info["assignment"], info["notebook"], fault)
+            raise
         for problem in result.problems:
             self.log.warning("%s/%s/%s: %s", info["student"], info["assignment"], info["notebook"], problem)
         graded = result.notebook if result.notebook is not None else nb
@@ -74,3 +93,23 @@ class GradeInSandbox(NbGraderPreprocessor):
                 cell.outputs = report_outputs(by_id[meta["grade_id"]])
         graded.metadata["nn_course"] = result.as_dict()  # per-check results, for feedback and reports
         return graded, resources
+
+
+class DescribeHiddenTests(NbGraderPreprocessor):
+    """In the student release, the first line of each hidden test cell says
+    what its hidden tests check (from the assignment's checks module), so a
+    student reads it under the visible test: "# Hidden tests of sigmoid, run
+    at grading: ...". Runs in generate_assignment after ClearHiddenTests."""
+
+    def preprocess(self, nb, resources):
+        from .hidden import specs
+        coursedir = CourseDirectory(config=self.config)
+        assignment = resources["nbgrader"]["assignment"]
+        found = specs(module_of(assignment), coursedir.root)
+        for cell in nb.cells:
+            first = re.match(r"# Hidden tests of (\w+)[^\n]*", cell.source) if is_test_cell(cell) else None
+            if first and first.group(1) in found:
+                checked = "".join(f"\n# - {item}" for item in found[first.group(1)].checked)
+                cell.source = f"# Hidden tests of {first.group(1)}, run at grading. They check:{checked}" + \
+                    cell.source[first.end():]
+        return nb, resources

@@ -1,171 +1,277 @@
 """The instructor's job over a class: nbgrader autograde of every submission,
 in parallel worker processes, on the one gradebook.
 
-Each job is nbgrader's own autograde of one (student, assignment), run through
-nbgrader's API in a worker process; the gradebook is SQLite in WAL mode with a
-busy timeout, so concurrent jobs wait for each other's short writes instead of
-failing. A job that finishes leaves a marker beside its autograded notebooks:
-a re-run skips those (unless forced) and grades everything else, so an
-interrupted run loses nothing.
+grade_submission() is nbgrader's own autograde of one (student, assignment)
+through nbgrader's API with the course's configuration; a batch runs it in
+worker processes. Each job ends in one of three ways:
+
+  graded    the gradebook has the submission's scores (what the student's code did)
+  rejected  the submission itself cannot be graded (a notebook that is not valid
+            JSON, a missing notebook): the student's to fix and resubmit
+  fault     a fault of the grader, the reference, the sandbox, the course set-up or
+            a worker: reported with the reason; no score is recorded and an earlier
+            score of the submission is left as it was
+
+A graded job leaves a marker beside its autograded notebooks: a re-run skips
+those (unless forced) and grades everything else, so an interrupted run loses
+nothing. The SQLite gradebook runs in WAL mode with a busy timeout, so
+concurrent jobs wait for each other's short writes instead of failing.
 """
 import glob
 import json
 import os
+import re
 import sqlite3
-import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+
+from .course import Course
 
 MARKER = ".nn-course-graded.json"
-FAILED = ".nn-course-failed.txt"  # why nbgrader could not grade a submission at all
+FAILED = ".nn-course-failed.txt"  # why a submission was not graded
+NBGRADER_LOG = ".nn-course-nbgrader.log"  # nbgrader's own log of a submission it could not grade
 
 
+@dataclass
 class Job:
-    def __init__(self, student, assignment, success=None, seconds=0.0, log="", scores=None, problems=()):
-        self.student, self.assignment = student, assignment
-        self.success, self.seconds, self.log = success, seconds, log
-        self.scores = scores or {}
-        self.problems = list(problems)
+    student: str
+    assignment: str
+    status: str = "pending"  # graded, rejected or fault (see the module's docstring)
+    seconds: float = 0.0
+    scores: dict = field(default_factory=dict)  # notebook -> [score, max_score]
+    problems: list = field(default_factory=list)  # why it was not graded, or what the grading met
+
+    @property
+    def success(self):
+        return self.status == "graded"
 
     def as_dict(self):
-        return dict(vars(self))
+        return asdict(self)
 
 
-def _course(root):
-    """nbgrader's API with the course's configuration (nbgrader_config.py in root)."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.apps.nbgraderapp import NbGraderApp
-    os.chdir(root)
-    app = NbGraderApp()
-    app.config_file_paths.insert(0, root)
-    app.load_config_file()
-    return NbGraderAPI(config=app.config)
-
-
-def db_path(api):
-    url = api.coursedir.db_url
-    assert url.startswith("sqlite:///"), "the pipeline shares an SQLite gradebook between workers"
-    return url[len("sqlite:///"):].split("?")[0]
-
-
-def submissions(api, assignments=(), students=()):
+def submissions(course, assignments=(), students=()):
     """(student, assignment) pairs found under submitted/."""
     pairs = []
-    root = os.path.join(api.coursedir.root, api.coursedir.submitted_directory)
-    for path in sorted(glob.glob(os.path.join(root, "*", "*"))):
+    for path in sorted(glob.glob(course.path("submitted", "*", "*"))):
         student, assignment = path.split(os.sep)[-2:]
         if os.path.isdir(path) and (not assignments or assignment in assignments) and (not students or student in students):
             pairs.append((student, assignment))
     return pairs
 
 
-def marker_path(api, student, assignment):
-    return os.path.join(api.coursedir.format_path(api.coursedir.autograded_directory, student, assignment), MARKER)
+def autograded_folder(course, student, assignment):
+    return course.path("autograded", student, assignment)
 
 
-def is_graded(api, student, assignment):
+def is_graded(course, student, assignment):
     """Graded by a finished job, and not resubmitted since."""
-    marker = marker_path(api, student, assignment)
+    marker = os.path.join(autograded_folder(course, student, assignment), MARKER)
     if not os.path.exists(marker):
         return False
-    submitted = api.coursedir.format_path(api.coursedir.submitted_directory, student, assignment)
+    submitted = course.path("submitted", student, assignment)
     newest = max((os.path.getmtime(p) for p in glob.glob(os.path.join(submitted, "**"), recursive=True)), default=0)
     return os.path.getmtime(marker) >= newest
 
 
-_api = None
+# ---- one submission --------------------------------------------------------------------------
+
+def _submission_problems(course, student, assignment):
+    """What makes a submission ungradable before nbgrader sees it: its notebooks' own problems."""
+    from .grading import read_notebook
+    submitted = course.path("submitted", student, assignment)
+    notebooks = sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
+    found = [os.path.basename(p) for p in notebooks]
+    problems = [f"{os.path.basename(p)}: {problem}" for p in notebooks for problem in [read_notebook(p)[1]] if problem]
+    expected = [os.path.basename(p) for p in course.source_notebooks(assignment)]
+    problems += [f"{name} was not submitted (found: {', '.join(found) or 'no notebook'}); hand it in under its own name"
+                 for name in expected if name not in found]
+    return problems
+
+
+# nbgrader's own words for a failure whose cause is known, and what to say instead
+KNOWN_FAILURES = [
+    (r"No assignment with ID '([^']*)' exists",
+     lambda m: f"{m.group(1)} is not in the gradebook: run `python -m autograder release {m.group(1)}` first"),
+    (r"(OperationalError|database is locked|could not connect to server|Connection refused)",
+     lambda m: f"the gradebook could not be written ({m.group(1)}); check the gradebook's URL (NN_COURSE_DB_URL or "
+               "course_config.py) and that nothing else holds it, then run autograde again"),
+    (r"Could not find source assignment|No source notebooks? (for|in)",
+     lambda m: "the assignment's source notebooks are missing from source/"),
+]
+
+
+def explain_failure(log):
+    """A known cause of an nbgrader failure, said with the next step; None if unknown."""
+    for pattern, say in KNOWN_FAILURES:
+        found = re.search(pattern, log)
+        if found:
+            return say(found)
+    return None
+
+
+def _had_submission(gb, student, assignment):
+    try:
+        gb.find_submission(assignment, student)
+        return True
+    except Exception:
+        return False
+
+
+def grade_submission(api, course, student, assignment):
+    """nbgrader autograde of one submission; returns its Job (never raises for a submission's or a grader's fault)."""
+    import nbformat
+    from .nbgrader_plugin import GradeInSandbox
+    started = time.monotonic()
+    job = Job(student, assignment)
+    folder = autograded_folder(course, student, assignment)
+    problems = _submission_problems(course, student, assignment)
+    unreadable = [p for p in problems if "was not submitted" not in p]
+    if unreadable:  # nbgrader would stop at the first one without saying which
+        job.status, job.problems = "rejected", problems
+    else:
+        from nbgrader.api import Gradebook
+        with Gradebook(course.db_url) as gb:
+            had_submission = _had_submission(gb, student, assignment)
+        GradeInSandbox.faults.clear()
+        result = api.autograde(assignment, student, force=True, create=True)
+        log = (result.get("log") or "") + (result.get("error") or "")
+        faults = [reason for (_, _, _, reason) in GradeInSandbox.faults]
+        if result.get("success"):
+            job.status = "graded"
+            for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+                summary = nbformat.read(path, as_version=4).metadata.get("nn_course", {})
+                job.scores[os.path.basename(path)[:-6]] = [summary.get("score"), summary.get("max_score")]
+                job.problems += summary.get("problems", [])
+            job.problems += problems  # a notebook not handed in earns nothing: say why
+        else:
+            job.status = "fault"
+            job.problems = faults or [explain_failure(log) or "nbgrader could not grade the submission"]
+            if not had_submission:  # nbgrader created it before grading failed: no trace of a grade
+                _forget_submission(course, student, assignment)
+            os.makedirs(folder, exist_ok=True)
+            with open(os.path.join(folder, NBGRADER_LOG), "w") as f:
+                f.write(log)
+            if not faults and not explain_failure(log):
+                job.problems[-1] += f" (nbgrader's log: {os.path.join(folder, NBGRADER_LOG)})"
+    job.seconds = time.monotonic() - started
+    _leave_marks(folder, job)
+    return job
+
+
+def _forget_submission(course, student, assignment):
+    from nbgrader.api import Gradebook
+    try:
+        with Gradebook(course.db_url) as gb:
+            gb.remove_submission(assignment, student)
+    except Exception:
+        pass
+
+
+def _leave_marks(folder, job):
+    """The marker of a graded submission, or the reason it was not graded (for the report)."""
+    os.makedirs(folder, exist_ok=True)
+    for name in (MARKER, FAILED) + (() if job.status == "fault" else (NBGRADER_LOG,)):
+        if os.path.exists(os.path.join(folder, name)):
+            os.remove(os.path.join(folder, name))
+    if job.success:
+        with open(os.path.join(folder, MARKER), "w") as f:
+            json.dump(job.as_dict(), f, indent=1)
+    else:
+        with open(os.path.join(folder, FAILED), "w") as f:
+            f.write(f"{job.status}: " + "; ".join(job.problems) + "\n")
+
+
+# ---- a class ----------------------------------------------------------------------------------
+
+_worker = None  # (course, nbgrader API) of a worker process
 
 
 def _start_worker(root):
-    global _api
+    global _worker
     # nbgrader's gradebook code trips SQLAlchemy's "not in session" warning on every submission:
     # noise on the instructor's terminal that hides the progress bar
     from sqlalchemy.exc import SAWarning
     warnings.filterwarnings("ignore", category=SAWarning)
-    _api = _course(root)
+    course = Course(root)
+    _worker = (course, course.api())
 
 
-def _grade(student, assignment):
-    """One job, in a worker: nbgrader autograde of one submission."""
-    import nbformat
-    from .grading import read_notebook
-    started = time.monotonic()
-    submitted = _api.coursedir.format_path(_api.coursedir.submitted_directory, student, assignment)
-    notebooks = sorted(glob.glob(os.path.join(submitted, "*.ipynb")))
-    unreadable = [f"{os.path.basename(p)}: {problem}" for p in notebooks for problem in [read_notebook(p)[1]] if problem]
-    found = [os.path.basename(p) for p in notebooks]
-    source = _api.coursedir.format_path(_api.coursedir.source_directory, ".", assignment)
-    unreadable += [f"{name} was not submitted (found: {', '.join(found) or 'no notebook'}); "
-                   "hand it in under its own name" for name in
-                   sorted(os.path.basename(p) for p in glob.glob(os.path.join(source, "*.ipynb"))) if name not in found]
-    result = _api.autograde(assignment, student, force=True, create=True)
-    job = Job(student, assignment, bool(result.get("success")), time.monotonic() - started,
-              (result.get("log") or "") + (result.get("error") or ""))
-    folder = _api.coursedir.format_path(_api.coursedir.autograded_directory, student, assignment)
-    for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
-        summary = nbformat.read(path, as_version=4).metadata.get("nn_course", {})
-        job.scores[os.path.basename(path)[:-6]] = [summary.get("score"), summary.get("max_score")]
-        job.problems += summary.get("problems", [])
-    if job.success:
-        if os.path.exists(os.path.join(folder, FAILED)):
-            os.remove(os.path.join(folder, FAILED))
-        with open(marker_path(_api, student, assignment), "w") as f:
-            json.dump(job.as_dict(), f, indent=1)
-    else:
-        job.problems += unreadable or ["nbgrader could not grade the submission: " + _last_error(job.log)]
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, FAILED), "w") as f:
-            f.write("; ".join(job.problems) + "\n")
-    return job
-
-
-def _last_error(log):
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return (errors or lines or ["no log"])[-1][:500]
+def _grade_in_worker(student, assignment):
+    course, api = _worker
+    return grade_submission(api, course, student, assignment)
 
 
 def _progress(done, total, job, started):
     width = 30
     filled = int(width * done / total)
-    status = "ok" if job.success else "FAILED"
+    status = {"graded": "ok", "rejected": "NOT GRADED (the submission)", "fault": "NOT GRADED (the grader)"}[job.status]
     print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {job.student}/{job.assignment} {status} "
           f"({job.seconds:.1f} s; {time.monotonic() - started:.0f} s in all)", flush=True)
 
 
+def prepare_gradebook(course, students):
+    """The gradebook's set-up that workers must not race for: WAL mode for
+    SQLite, and every student created once, before the workers start."""
+    from nbgrader.api import Gradebook
+    course.api()  # nbgrader's tools on PATH, and the course's solutions
+    url = course.db_url
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url[len("sqlite:///"):].split("?")[0]) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+    with Gradebook(url) as gb:
+        for student in sorted(set(students)):
+            gb.update_or_create_student(student)
+
+
 def autograde(root, assignments=(), students=(), workers=None, force=False, quiet=False):
     """Autograde every submission not yet graded (all if force) with `workers`
-    processes; returns the Jobs run, in the order they finished."""
-    api = _course(root)
-    with sqlite3.connect(db_path(api)) as db:
-        db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-    pending = [(s, a) for s, a in submissions(api, assignments, students) if force or not is_graded(api, s, a)]
-    from nbgrader.api import Gradebook
-    with Gradebook(api.coursedir.db_url) as gb:  # here, once: two workers creating one student would collide
-        for student in sorted({s for s, _ in pending}):
-            gb.update_or_create_student(student)
+    processes; returns the Jobs run, in the order they finished. A worker
+    that dies takes only the submission it was grading: the others are
+    graded in a fresh pool; a submission whose worker died twice is a fault."""
+    course = Course(root)
+    pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
+    prepare_gradebook(course, [s for s, _ in pending])
+    workers = workers or os.cpu_count()
     if not quiet:
-        print(f"{len(pending)} submission(s) to grade with {workers or os.cpu_count()} worker(s)", flush=True)
-    jobs, started = [], time.monotonic()
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=_start_worker,
-                             initargs=(root,)) as pool:
-        futures = {pool.submit(_grade, s, a): (s, a) for s, a in pending}
-        for future in as_completed(futures):
-            student, assignment = futures[future]
-            try:
-                job = future.result()
-            except Exception as exc:  # a worker died: the batch goes on
-                job = Job(student, assignment, False, 0.0, f"{type(exc).__name__}: {exc}")
-            jobs.append(job)
-            if not quiet:
-                _progress(len(jobs), len(pending), job, started)
+        print(f"{len(pending)} submission(s) to grade with {workers} worker(s)", flush=True)
+    jobs, started, attempts, total = [], time.monotonic(), {}, len(pending)
+    while pending:
+        retry = []
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(course.root,)) as pool:
+            futures = {pool.submit(_grade_in_worker, s, a): (s, a) for s, a in pending}
+            for future in as_completed(futures):
+                student, assignment = futures[future]
+                try:
+                    job = future.result()
+                except BrokenProcessPool:
+                    attempts[(student, assignment)] = attempts.get((student, assignment), 0) + 1
+                    if attempts[(student, assignment)] < 2:
+                        retry.append((student, assignment))
+                        continue
+                    job = Job(student, assignment, "fault", problems=["the grading worker died twice while grading it"])
+                    _leave_marks(autograded_folder(course, student, assignment), job)
+                except Exception as exc:
+                    job = Job(student, assignment, "fault",
+                              problems=[f"the grading worker failed: {type(exc).__name__}: {exc}"])
+                    _leave_marks(autograded_folder(course, student, assignment), job)
+                jobs.append(job)
+                if not quiet:
+                    _progress(len(jobs), total, job, started)
+        pending = retry
     return jobs
 
 
-def main_autograde(root, assignments, students, workers, force):
-    jobs = autograde(root, assignments, students, workers, force)
-    failed = [j for j in jobs if not j.success]
-    for job in failed:
-        print(f"\n{job.student}/{job.assignment} failed:\n{job.log[-2000:]}", file=sys.stderr)
-    return 1 if failed else 0
+def summary(jobs):
+    """The lines that end a batch: what was graded and what was not, and why."""
+    graded = [j for j in jobs if j.success]
+    lines = [f"{len(graded)} of {len(jobs)} submission(s) graded"]
+    for status, who in (("rejected", "the submission's own problem: the student can fix it and resubmit"),
+                        ("fault", "a fault of the grader or the course set-up: nothing recorded for the student")):
+        failed = [j for j in jobs if j.status == status]
+        if failed:
+            lines.append(f"{len(failed)} not graded ({who}):")
+            lines += [f"  {j.student}/{j.assignment}: {'; '.join(j.problems)}" for j in failed]
+    return lines
