@@ -109,11 +109,12 @@ def export(course, path):
     print(f"grades -> {path}")
 
 
-def report(course, folder):
+def report(course, folder, show=True):
     """Histograms of the grades, the most failed test cells and checks, and every submission's problems."""
     from .report import write_report
     text = write_report(course.db_url, course.root, os.path.abspath(folder))
-    print(text)
+    if show:
+        print(text)
     print(f"report -> {os.path.abspath(folder)}/report.md and *_grades.png")
 
 
@@ -137,7 +138,7 @@ def demo(course, workers=None):
     code = autograde(course, workers=workers)
     feedback(course)
     export(course, course.path("exports", "grades.csv"))
-    report(course, course.path("reports"))
+    report(course, course.path("reports"), show=False)
     grade_table(course)
     return 2 if code == 2 else 0
 

@@ -137,11 +137,12 @@ def use_reference_of(root):
 
 def load(module, root=None):
     """solutions.<module> (a reference or a checks module) of the course at
-    root; without root, the course at or above the current folder, else an
-    installed `solutions` package (a grading worker's). A reference that
-    cannot be imported is the grader's fault."""
+    root (without root: the course at or above the current folder); where
+    that course has no solutions/ folder, the `solutions` package this
+    Python can import (a grading worker's, installed beside the course
+    package). A reference that cannot be imported is the grader's fault."""
     root = root or find_root(os.getcwd())
-    if root:
+    if root and os.path.isdir(os.path.join(root, "solutions")):
         use_reference_of(root)
     try:
         return importlib.import_module(f"solutions.{module}")
