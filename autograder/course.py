@@ -9,6 +9,7 @@ folder's name without the number (02_logistic_vectorized -> logistic_vectorized)
 """
 import glob
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -135,15 +136,30 @@ def use_reference_of(root):
         importlib.invalidate_caches()
 
 
+def _reference_root(root):
+    """The course whose solutions/ to use (see load), made this process's `solutions`."""
+    root = root or find_root(os.getcwd())
+    if root and os.path.isdir(os.path.join(root, "solutions")):
+        use_reference_of(root)
+    return root
+
+
+def has_module(module, root=None):
+    """Whether solutions.<module> exists for the course at root (see load)."""
+    _reference_root(root)
+    try:
+        return importlib.util.find_spec(f"solutions.{module}") is not None
+    except ImportError:
+        return False
+
+
 def load(module, root=None):
     """solutions.<module> (a reference or a checks module) of the course at
     root (without root: the course at or above the current folder); where
     that course has no solutions/ folder, the `solutions` package this
     Python can import (a grading worker's, installed beside the course
     package). A reference that cannot be imported is the grader's fault."""
-    root = root or find_root(os.getcwd())
-    if root and os.path.isdir(os.path.join(root, "solutions")):
-        use_reference_of(root)
+    root = _reference_root(root)
     try:
         return importlib.import_module(f"solutions.{module}")
     except Exception as exc:

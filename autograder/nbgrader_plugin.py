@@ -102,10 +102,12 @@ class DescribeHiddenTests(NbGraderPreprocessor):
     at grading: ...". Runs in generate_assignment after ClearHiddenTests."""
 
     def preprocess(self, nb, resources):
+        from .course import has_module
         from .hidden import specs
-        coursedir = CourseDirectory(config=self.config)
-        assignment = resources["nbgrader"]["assignment"]
-        found = specs(module_of(assignment), coursedir.root)
+        root, module = CourseDirectory(config=self.config).root, module_of(resources["nbgrader"]["assignment"])
+        if not has_module(f"{module}_checks", root):  # a course whose hidden tests need no checks module
+            return nb, resources
+        found = specs(module, root)
         for cell in nb.cells:
             first = re.match(r"# Hidden tests of (\w+)[^\n]*", cell.source) if is_test_cell(cell) else None
             if first and first.group(1) in found:
