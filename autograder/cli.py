@@ -81,8 +81,10 @@ def autograde(course, assignment_names=(), students=(), workers=None, force=Fals
     """nbgrader autograde of every submission under submitted/, in parallel; returns the exit code."""
     from .pipeline import autograde as run, summary
     jobs = run(course.root, _assignments(course, assignment_names) if assignment_names else (), students, workers, force)
-    for line in summary(jobs):
-        print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
+    graded, *not_graded = summary(jobs)
+    print(graded)
+    for line in not_graded:
+        print(line, file=sys.stderr)
     if any(j.status == "fault" for j in jobs):
         return 2
     return 1 if any(j.status == "rejected" for j in jobs) else 0

@@ -9,6 +9,7 @@ as `python -m autograder grade`), and leaves in every test cell the outputs
 from which nbgrader's determine_grade reads the partial credit.
 """
 import copy
+import functools
 import os
 import re
 
@@ -18,14 +19,40 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
 from .course import Limits, module_of
-from .grading import grade_notebook, is_test_cell, match_source_cells, report_outputs
+from .grading import grade_notebook, is_test_cell, match_source_cells, read_source, report_outputs
 from .results import GraderFault
+
+
+faults = []  # (student, assignment, notebook, reason): the grader's own faults met in this process
 
 
 def _source_path(config, info):
     coursedir = CourseDirectory(config=config)
     return os.path.join(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]),
                         info["notebook"] + ".ipynb")
+
+
+def _read_source(config, info):
+    path = _source_path(config, info)
+    if not os.path.isfile(path):
+        raise GraderFault(f"the source notebook {path} is missing")
+    return read_source(path, CourseDirectory(config=config).root, info["assignment"])[0]
+
+
+def _noting_faults(preprocess):
+    """A GraderFault stops nbgrader's autograde of the submission (nothing is
+    saved), and is noted in `faults` for the course's pipeline."""
+    @functools.wraps(preprocess)
+    def noted(self, nb, resources):
+        try:
+            return preprocess(self, nb, resources)
+        except GraderFault as fault:
+            info = resources["nbgrader"]
+            faults.append((info["student"], info["assignment"], info["notebook"], str(fault)))
+            self.log.error("%s/%s/%s was not graded: a fault of the grader, not of the student: %s",
+                           info["student"], info["assignment"], info["notebook"], fault)
+            raise
+    return noted
 
 
 class SourceMetadata(NbGraderPreprocessor):
@@ -36,8 +63,9 @@ class SourceMetadata(NbGraderPreprocessor):
     a grade_id would otherwise make nbgrader's OverwriteCells fail the whole
     submission (grading.match_source_cells, as merge_with_source uses it)."""
 
+    @_noting_faults
     def preprocess(self, nb, resources):
-        source = nbformat.read(_source_path(self.config, resources["nbgrader"]), as_version=4)
+        source = _read_source(self.config, resources["nbgrader"])
         for cell, original in match_source_cells(nb.cells, source, same_type=True):
             if original is None:
                 cell.get("metadata", {}).pop("nbgrader", None)
@@ -47,9 +75,7 @@ class SourceMetadata(NbGraderPreprocessor):
 
 
 class GradeInSandbox(NbGraderPreprocessor):
-    """Grades the notebook through autograder.grading instead of nbgrader's
-    Execute. A GraderFault stops nbgrader's autograde of the submission (no
-    grade is saved) and is noted in `faults` for the course's pipeline."""
+    """Grades the notebook through autograder.grading instead of nbgrader's Execute."""
     timeout = Float(Limits.timeout, help="Seconds a whole notebook may run, tests included").tag(config=True)
     cell_timeout = Float(Limits.cell_timeout, help="Seconds one cell of the student's may run").tag(config=True)
     call_timeout = Float(Limits.call_timeout, help="Seconds one call of a student's function by a test may take"
@@ -59,25 +85,15 @@ class GradeInSandbox(NbGraderPreprocessor):
     sandbox = Bool(True, help="Run students' kernels in the bubblewrap sandbox (never turn off for real submissions)"
                    ).tag(config=True)
 
-    faults = []  # (student, assignment, notebook, reason) of the grader's own faults in this process
-
+    @_noting_faults
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        source_path = _source_path(self.config, info)
         limits = Limits(self.timeout, self.cell_timeout, self.call_timeout, self.memory_mb)
-        try:
-            if not os.path.isfile(source_path):
-                raise GraderFault(f"the source notebook {source_path} is missing")
-            # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
-            # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
-            result = grade_notebook(nb, source_path, workdir=None, name=info["notebook"], limits=limits,
-                                    sandbox=self.sandbox, root=CourseDirectory(config=self.config).root,
-                                    assignment=info["assignment"])
-        except GraderFault as fault:
-            self.faults.append((info["student"], info["assignment"], info["notebook"], str(fault)))
-            self.log.error("%s/%s/%s was not graded: a fault of the grader, not of the student: %s",
-                           info["student"], info["assignment"], info["notebook"], fault)
-            raise
+        # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
+        # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
+        result = grade_notebook(nb, _read_source(self.config, info), workdir=None, name=info["notebook"],
+                                limits=limits, sandbox=self.sandbox, root=CourseDirectory(config=self.config).root,
+                                assignment=info["assignment"])
         for problem in result.problems:
             self.log.warning("%s/%s/%s: %s", info["student"], info["assignment"], info["notebook"], problem)
         graded = result.notebook if result.notebook is not None else nb

@@ -21,6 +21,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import sqlite3
 import time
 import warnings
@@ -123,7 +124,7 @@ def _had_submission(gb, student, assignment):
 def grade_submission(api, course, student, assignment):
     """nbgrader autograde of one submission; returns its Job (never raises for a submission's or a grader's fault)."""
     import nbformat
-    from .nbgrader_plugin import GradeInSandbox
+    from . import nbgrader_plugin
     started = time.monotonic()
     job = Job(student, assignment)
     folder = autograded_folder(course, student, assignment)
@@ -135,10 +136,12 @@ def grade_submission(api, course, student, assignment):
         from nbgrader.api import Gradebook
         with Gradebook(course.db_url) as gb:
             had_submission = _had_submission(gb, student, assignment)
-        GradeInSandbox.faults.clear()
+        previous = _set_aside(folder)  # nbgrader removes the autograded folder of a submission it fails
+        nbgrader_plugin.faults.clear()
         result = api.autograde(assignment, student, force=True, create=True)
         log = (result.get("log") or "") + (result.get("error") or "")
-        faults = [reason for (_, _, _, reason) in GradeInSandbox.faults]
+        faults = [reason for (_, _, _, reason) in nbgrader_plugin.faults]
+        _put_back(previous, folder, keep=not result.get("success"))
         if result.get("success"):
             job.status = "graded"
             for path in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
@@ -159,6 +162,27 @@ def grade_submission(api, course, student, assignment):
     job.seconds = time.monotonic() - started
     _leave_marks(folder, job)
     return job
+
+
+def _set_aside(folder):
+    """Move an earlier grading's autograded folder out of nbgrader's way; returns where it went (or None)."""
+    if not os.path.isdir(folder):
+        return None
+    aside = os.path.join(os.path.dirname(folder), f".{os.path.basename(folder)}.previous")
+    shutil.rmtree(aside, ignore_errors=True)
+    os.rename(folder, aside)
+    return aside
+
+
+def _put_back(aside, folder, keep):
+    """After a grading: the earlier autograded folder comes back if this one failed (keep), else goes."""
+    if aside is None:
+        return
+    if keep:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.rename(aside, folder)
+    else:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _forget_submission(course, student, assignment):
@@ -234,6 +258,9 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
     prepare_gradebook(course, [s for s, _ in pending])
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        had_submission = {(s, a) for s, a in pending if _had_submission(gb, s, a)}
     workers = workers or os.cpu_count()
     if not quiet:
         print(f"{len(pending)} submission(s) to grade with {workers} worker(s)", flush=True)
@@ -252,6 +279,8 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
                         retry.append((student, assignment))
                         continue
                     job = Job(student, assignment, "fault", problems=["the grading worker died twice while grading it"])
+                    if (student, assignment) not in had_submission:
+                        _forget_submission(course, student, assignment)
                     _leave_marks(autograded_folder(course, student, assignment), job)
                 except Exception as exc:
                     job = Job(student, assignment, "fault",
