@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test
+.PHONY: setup demo test test-fast
 setup: $(VENV)/.installed
 	@bash scripts/system-packages
 
@@ -19,3 +19,7 @@ demo: setup
 test: setup
 	@bash scripts/system-packages --test
 	$(PY) -m pytest
+
+# the inner loop: the vocabulary, the reference, the checks modules and the unit tests (under a minute)
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"

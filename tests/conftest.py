@@ -13,6 +13,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO, "source", "[0-9][0-9]_*")))
 
 
+# the inner loop (`make test-fast`): modules that start no kernel, browser or service; every other module is slow
+FAST = {"test_vocabulary", "test_assignments", "test_units"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.module.__name__.rsplit(".", 1)[-1]
+        if name not in FAST and not name.startswith("test_solutions_"):
+            item.add_marker(pytest.mark.slow)
+
+
 def make_course(root):
     """A copy of the course (source/, solutions/, its configuration) with its own gradebook."""
     os.makedirs(root, exist_ok=True)

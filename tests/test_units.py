@@ -1,0 +1,185 @@
+"""Unit tests of the pieces around nbgrader, without kernels: the merge of a
+submission with its source, the nbgrader plugin's preprocessors, the
+feedback summary, the usual causes, and what the pipeline says of nbgrader's
+failures."""
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from traitlets.config import Config
+
+from autograder.checks import check, collecting, example, returned_names
+from autograder.feedback import summary_lines, summary_markdown
+from autograder.grading import merge_with_source
+from autograder.nbgrader_plugin import DescribeHiddenTests, SourceMetadata
+from autograder.pipeline import explain_failure
+from autograder.results import error_hint
+from conftest import REPO
+
+
+def meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
+    nbgrader = {"grade_id": grade_id, "grade": grade, "solution": solution, "locked": locked, "schema_version": 3}
+    if points is not None:
+        nbgrader["points"] = points
+    return {"nbgrader": nbgrader}
+
+
+def source_notebook():
+    return new_notebook(cells=[
+        new_markdown_cell("# lesson"),
+        new_code_cell("import numpy as np", metadata=meta("setup", locked=True)),
+        new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                      metadata=meta("f", solution=True)),
+        new_code_cell("check(f, example('f(1) = 2', (1.0,), 2.0))", metadata=meta("test_f", grade=True, locked=True,
+                                                                                   points=1)),
+        new_code_cell("def g(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION",
+                      metadata=meta("g", solution=True)),
+        new_code_cell("check(g, example('g(1) = 2', (1.0,), 2.0))", metadata=meta("test_g", grade=True, locked=True,
+                                                                                   points=2)),
+    ])
+
+
+def ids(nb):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+# ---- the merge of a submission with its source ---------------------------------------------------
+
+def test_the_merge_keeps_the_students_answers_and_restores_the_tests():
+    source = source_notebook()
+    submitted = nbformat.from_dict(source)
+    submitted.cells[2].source = "def f(x):\n    return 3 * x"
+    submitted.cells[3].source = "pass  # the student emptied the test"
+    merged = merge_with_source(submitted, source)
+    assert ids(merged) == ids(source)
+    assert merged.cells[2].source == "def f(x):\n    return 3 * x"
+    assert merged.cells[3].source == source.cells[3].source
+
+
+def test_the_merge_puts_back_deleted_cells_in_place_and_strips_invented_metadata():
+    source = source_notebook()
+    submitted = nbformat.from_dict(source)
+    del submitted.cells[5]  # the test of g
+    del submitted.cells[4]  # the answer of g: comes back as the stub
+    extra = new_code_cell("print('mine')", metadata=meta("test_f", grade=True, points=99))  # a forged duplicate id
+    submitted.cells.append(extra)
+    merged = merge_with_source(submitted, source)
+    assert ids(merged)[:6] == ids(source)
+    assert "raise NotImplementedError()" in merged.cells[4].source and "x + 1" not in merged.cells[4].source
+    assert merged.cells[-1].source == "print('mine')" and "nbgrader" not in merged.cells[-1].metadata
+
+
+# ---- the nbgrader plugin --------------------------------------------------------------------------
+
+def test_source_metadata_gives_each_cell_the_sources_metadata(tmp_path):
+    root = tmp_path / "course"
+    (root / "source" / "01_x").mkdir(parents=True)
+    (root / "course_config.py").write_text("")
+    nbformat.write(source_notebook(), root / "source" / "01_x" / "x.ipynb")
+    submitted = nbformat.from_dict(source_notebook())
+    submitted.cells[2].metadata["nbgrader"].update(grade=True, points=50)  # an answer made a test cell worth 50
+    submitted.cells.append(new_code_cell("x = 1", metadata=meta("made_up", grade=True, points=7)))
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    nb, _ = SourceMetadata(config=config).preprocess(
+        submitted, {"nbgrader": {"assignment": "01_x", "notebook": "x", "student": "s"}})
+    assert nb.cells[2].metadata["nbgrader"] == source_notebook().cells[2].metadata["nbgrader"]
+    assert "nbgrader" not in nb.cells[-1].metadata
+
+
+def test_the_release_says_what_the_hidden_tests_of_each_function_check():
+    config = Config()
+    config.CourseDirectory.root = REPO
+    nb = new_notebook(cells=[new_code_cell("# Hidden tests of propagate_loop: run at grading.\n",
+                                           metadata=meta("hidden_propagate_loop", grade=True, locked=True, points=2))])
+    nb, _ = DescribeHiddenTests(config=config).preprocess(nb, {"nbgrader": {"assignment": "01_logistic_loop"}})
+    text = nb.cells[0].source
+    assert text.startswith("# Hidden tests of propagate_loop, run at grading. They check:\n# - ")
+    assert "explicit loop over the n_x features" in text and "gradient check of dw, db" in text
+
+
+# ---- the feedback summary --------------------------------------------------------------------------
+
+def test_the_summary_ranks_functions_by_the_points_they_lost():
+    nb = source_notebook()
+    for cell, score in ((nb.cells[3], 0.25), (nb.cells[5], 0.0)):
+        cell.metadata["nbgrader"]["score"] = score
+    nb.metadata["nn_course"] = {"problems": ["cell 3 did not finish"], "cells": [
+        {"grade_id": "test_f", "results": [{"function": "f", "title": "f(1) = 2", "passed": False,
+                                            "message": "f is 3 but should be 2", "hint": "a factor", "hidden": False}]},
+        {"grade_id": "test_g", "results": [{"function": "g", "title": "g(1) = 2", "passed": False,
+                                            "message": "g raised <script>", "hint": "", "hidden": True}]}]}
+    resources = {"nbgrader": {"score": 0.25, "max_score": 3}}
+    headline, ranked, problems, manual = summary_lines(nb, resources)
+    assert headline == "Total: 0.25 of 3 points"
+    assert [(f, lost, possible) for f, lost, possible, _ in ranked] == [("g", 2.0, 2.0), ("f", 0.75, 1.0)]
+    assert problems == ["cell 3 did not finish"] and manual == []
+    text = summary_markdown(nb, resources)
+    assert "\\<script\\>" in text and "<script>" not in text  # the student's text is inert
+    assert text.index("**g**") < text.index("**f**")
+
+
+# ---- usual causes ----------------------------------------------------------------------------------
+
+def test_float_of_an_array_gets_the_item_hint():
+    try:
+        float(np.array([[1.0]]))
+    except TypeError as exc:
+        error = {"type": "TypeError", "message": str(exc)}
+    assert ".item()" in error_hint(error)
+
+
+def results_of(fn, *cases):
+    with collecting() as results:
+        check(fn, *cases)
+    return results
+
+
+def test_what_the_value_shows_comes_before_the_tests_own_hint():
+    def half(x):
+        return np.asarray(x) / 2
+
+    [result] = results_of(half, example("doubles", (np.array([1.0, 2.0, 3.0]),), np.array([1.0, 2.0, 3.0]),
+                                        hint="the test's own hint"))
+    assert not result.passed and result.hint.startswith("half the expected value")
+
+    def transposed(x):
+        return np.asarray(x).T
+
+    [result] = results_of(transposed, example("keeps the shape", (np.ones((2, 3)),), np.ones((2, 3)),
+                                              hint="the test's own hint"))
+    assert "transposed" in result.hint
+
+    def off(x):
+        return np.asarray(x) + np.array([0.0, 1.0, 5.0])
+
+    [result] = results_of(off, example("same values", (np.array([1.0, 2.0, 3.0]),), np.array([1.0, 2.0, 3.0]),
+                                       hint="the test's own hint"))
+    assert result.hint == "the test's own hint"  # nothing recognisable in the value: the test's hint
+
+
+def test_the_docstring_names_the_outputs_of_a_students_function():
+    assert returned_names("Returns a tuple (J, dw, db):\n - J ...") == ("J", "dw", "db")
+    assert returned_names("Returns a tuple of: J (a float), dW ...") == ()
+    assert returned_names(None) == ()
+
+    def propagate(w):
+        """Returns a tuple (J, dw, db): the cost and its gradients."""
+        return 1.0, np.zeros((2, 1)), 0.0
+
+    [result] = results_of(propagate, example("all three", (0,), (1.0, np.ones((2, 1)), 0.0)))
+    assert result.message.startswith("dw is off")
+
+
+# ---- nbgrader's failures, said with the next step --------------------------------------------------
+
+@pytest.mark.parametrize("log, said", [
+    ("[ERROR] No assignment with ID '03_two_layer_forward' exists", "run `python -m autograder release 03_two_layer_forward`"),
+    ("sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked", "the gradebook could not be written"),
+])
+def test_known_nbgrader_failures_say_what_to_do(log, said):
+    assert said in explain_failure(log)
+
+
+def test_an_unknown_failure_is_not_explained():
+    assert explain_failure("[ERROR] something nobody has seen before") is None
