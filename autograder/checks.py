@@ -23,7 +23,7 @@ import numpy as np
 from . import harness
 from .wire import build
 from .compare import compare_outputs, show
-from .hidden import copy_value
+from .hidden import copy_value, samples
 from .results import CheckResult, GraderFault, error_result, score  # noqa: F401 (score: for the grader)
 
 _grading = None  # a _Grading while the grader collects results, else None
@@ -34,14 +34,19 @@ class _Grading:
     results: list = field(default_factory=list)
     root: str = None  # the course whose solutions/ the hidden tests compare with
     module: str = None  # the assignment's module (its checks module names the outputs)
+    failing: set = field(default_factory=set)  # functions of this notebook whose checks failed so far
+
+
+_failing_here = set()  # the same, in a student's own kernel
 
 
 @contextlib.contextmanager
-def collecting(root=None, module=None):
+def collecting(root=None, module=None, failing=None):
     """Within this block check() gives its results to the grader (the list
-    yielded) instead of printing and raising."""
+    yielded) instead of printing and raising. failing: the set of the
+    notebook's functions whose checks failed so far (shared by its test cells)."""
     global _grading
-    previous, _grading = _grading, _Grading(root=root, module=module)
+    previous, _grading = _grading, _Grading(root=root, module=module, failing=set() if failing is None else failing)
     try:
         yield _grading.results
     finally:
@@ -57,6 +62,7 @@ class Target:
         self.name = fn.name if self.remote else getattr(fn, "__name__", type(fn).__name__)
         self.modified = set()  # argument labels changed by any call
         self.returned = 0  # calls that returned a value (not an error)
+        self.called = set()  # the student's other functions that its calls ran
 
     def call(self, args=(), kwargs=None, count_lines=False, arg_names=()):
         if self.remote:
@@ -65,6 +71,7 @@ class Target:
             outcome = harness.invoke(self.fn, build(copy_value(tuple(args))), build(copy_value(dict(kwargs or {}))),
                                      arg_names, count_lines)
         self.modified.update(outcome.modified)
+        self.called.update(outcome.called)
         self.returned += not outcome.error
         return outcome
 
@@ -119,7 +126,11 @@ class example(Case):
         if isinstance(self.expect, tuple) and len(outputs) != len(self.expect):
             outputs = ()
         problems = compare_outputs(target.name, outcome.value, self.expect, outputs if isinstance(self.expect, tuple)
-                                   else (), rtol=self.rtol, atol=self.atol, exact_types=self.exact_types)
+                                   else (), rtol=self.rtol, atol=self.atol, m=samples(self.args),
+                                   exact_types=self.exact_types)
+        if problems and outcome.modified:
+            problems.append(("", f"{target.name} changed its argument {', '.join(outcome.modified)} in place: "
+                                 "compute new arrays instead (w = w - alpha * dw, not w -= ...)"))
         return [_result_from(target.name, self.title, problems, self.hint, self.hidden)]
 
 
@@ -146,7 +157,7 @@ class holds(Case):
 def _result_from(name, title, problems, hint, hidden):
     if not problems:
         return CheckResult(name, title, True, hidden=hidden)
-    what = "; ".join(p[0] for p in problems)
+    what = "; ".join(p[0] for p in problems if p[0])
     # what the returned value itself shows (a ratio, a shape, a NaN) first; the test's own hint where it shows nothing
     diagnosed = "; ".join(dict.fromkeys(p[1] for p in problems if p[1]))
     return CheckResult(name, title, False, what, diagnosed or hint, hidden=hidden)
@@ -170,12 +181,16 @@ class hidden_tests(Case):
 
 # ---- running a test cell ----------------------------------------------------
 
-def check(fn, *cases):
+def check(fn, *cases, name=None):
     """Run the cases on fn. In a student's notebook: print the results, raise
-    AssertionError if any failed, return nothing (the cell shows no value).
-    While the grader collects: hand it the results and return them."""
-    __tracebackhide__ = True  # IPython shows the course's message, not this module's frames
+    ChecksFailed if any failed, return nothing (the cell shows no value).
+    While the grader collects: hand it the results and return them.
+    name: the student's function the checks are about, where fn is a
+    wrapper given in the notebook (numerical_gradient_of calls numerical_gradient)."""
+    __tracebackhide__ = True
     target = Target(fn)
+    if name:
+        target.name = name
     results = []
     for case in cases:
         try:
@@ -185,10 +200,49 @@ def check(fn, *cases):
         except Exception as exc:  # the checks take any plain data: an exception here is the grader's own
             raise GraderFault(f"the check {case.title!r} of {target.name} failed in the grader: "
                               f"{type(exc).__name__}: {exc}") from exc
+    _blame_callees(target, results, _grading.failing if _grading is not None else _failing_here)
     if _grading is not None:
         _grading.results.extend(results)
         return results
     _report_to_student(target.name, results)
+
+
+def _blame_callees(target, results, failing):
+    """A function that fails while a function it calls fails its own checks:
+    say first which one to fix. Then note whether this function failed."""
+    failed = [r for r in results if not r.passed]
+    culprits = sorted((target.called & failing) - {target.name})
+    if failed and culprits:
+        them = ", ".join(culprits)
+        first = (f"fix {them} first: {target.name} calls your {them}, which "
+                 f"{'fails its' if len(culprits) == 1 else 'fail their'} own checks")
+        for result in failed:
+            result.hint = f"{first}; then: {result.hint}" if result.hint else first
+    (failing.add if failed else failing.discard)(target.name)
+
+
+class ChecksFailed(AssertionError):
+    """Some checks of a function failed; a notebook shows the message alone, no traceback."""
+
+
+def _show_message_only(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for ChecksFailed: the course's message, not the frames of this package."""
+    lines = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, lines)
+    return lines
+
+
+def _install_notebook_handler():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((ChecksFailed,), _show_message_only)
+
+
+_install_notebook_handler()
 
 
 def _report_to_student(name, results):
@@ -196,7 +250,7 @@ def _report_to_student(name, results):
     text = "\n".join(r.line() for r in results)
     failed = [r for r in results if not r.passed]
     if failed:
-        raise AssertionError(f"{len(failed)} of {len(results)} checks of {name} failed:\n{text}")
+        raise ChecksFailed(f"{len(failed)} of {len(results)} checks of {name} failed:\n{text}")
     kind = "" if any(r.hidden for r in results) else "visible "
     print(f"{text}\n{len(results)} {kind}check{'s' if len(results) != 1 else ''} of {name} passed. "
           f"This is not the grade: at grading, hidden tests also check {name} on fresh inputs of other shapes, "

@@ -21,21 +21,33 @@ class Mismatch:
         return f"Mismatch({self.what!r}, {self.hint!r})"
 
 
-def show(value, precision=4):
-    """A short text for a value in a message."""
+def show(value, precision=4, depth=0):
+    """A short text for a value in a message: one line, long arrays and lists cut."""
+    if depth > 3:
+        return "..."
     if isinstance(value, np.ndarray):
         if value.ndim == 0:
             return show(value[()], precision)
-        text = np.array2string(value, precision=precision, threshold=12, edgeitems=2,
+        if value.ndim > 1 and value.size > 12:
+            if value.dtype.kind in "biuf" and np.all(np.isfinite(value)):
+                return f"<array of shape {value.shape}, values from {show(value.min())} to {show(value.max())}>"
+            return f"<array of shape {value.shape}>"
+        text = np.array2string(value, precision=precision, threshold=12, edgeitems=2, max_line_width=10**6,
                                suppress_small=True, separator=", ")
+        text = " ".join(text.split())
         return f"{text} (shape {value.shape})" if value.size > 12 else text
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.{precision + 2}g}"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(show(v, precision) for v in value) + ")"
+    if isinstance(value, list) and _numbers(value):
+        return show(np.asarray(value, dtype=float), precision) if value else "[]"
+    if isinstance(value, (tuple, list)):
+        items = [show(v, precision, depth + 1) for v in value[:6]] + (["..."] if len(value) > 6 else [])
+        return ("(" if isinstance(value, tuple) else "[") + ", ".join(items) + (")" if isinstance(value, tuple) else "]")
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {show(v, precision)}" for k, v in value.items()) + "}"
-    return repr(value)
+        items = [f"{k!r}: {show(v, precision, depth + 1)}" for k, v in list(value.items())[:8]]
+        return "{" + ", ".join(items + (["..."] if len(value) > 8 else [])) + "}"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def describe_type(value):

@@ -176,12 +176,13 @@ class _Namespace(dict):
         return value
 
 
-def run_test_cell(source, session, label, root=None, module=None):
+def run_test_cell(source, session, label, root=None, module=None, failing=None):
     """Run a test cell's code in this process; returns its CheckResults.
-    root and module: the course and assignment whose checks apply. A
-    GraderFault goes up: the grader's fault is never a failed check."""
+    root and module: the course and assignment whose checks apply; failing:
+    the notebook's functions whose checks failed so far (shared by its test
+    cells). A GraderFault goes up: the grader's fault is never a failed check."""
     namespace = _Namespace(session)
-    with checks.collecting(root, module) as results:
+    with checks.collecting(root, module, failing) as results:
         try:
             # one namespace as globals: lambdas and comprehensions in the cell see np, math and the student's names
             exec(compile(source, f"<{label}>", "exec"), namespace)
@@ -313,6 +314,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
     results = {}
     deadline = time.monotonic() + limits.timeout
     cell_limit = limits.cell_timeout  # after a cell ran out of time, later cells get a call's limit
+    failing = set()  # functions whose checks failed so far: a caller's failure names them first
     client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, limits.memory_mb), timeout=cell_limit,
                      allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
                      error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
@@ -342,7 +344,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
                         reason = session.dead_reason or f"the notebook used up its time limit of {limits.timeout:g} s"
                         found = [CheckResult("notebook", "runs", False, f"not run: {reason}")]
                     else:
-                        found = run_test_cell(cell.source, session, f"test cell {grade_id}", root, module)
+                        found = run_test_cell(cell.source, session, f"test cell {grade_id}", root, module, failing)
                     results[grade_id] = CellResult(grade_id, _nbgrader(cell).get("points", 0), found)
                     cell.outputs = report_outputs(results[grade_id])
                     continue

@@ -7,7 +7,6 @@ exception raised, which arguments changed, how many lines of the student's code
 ran); it never sees an expected value, so there is nothing here to steal.
 Everything it reports is treated by the grader as the student's answer.
 """
-import math
 import os
 import sys
 import sysconfig
@@ -24,6 +23,8 @@ _array_equal = np.array_equal
 _ndarray = np.ndarray
 _settrace = sys.settrace
 _gettrace = sys.gettrace
+_setprofile = sys.setprofile
+_getprofile = sys.getprofile
 
 _LIBRARY_DIRS = tuple(sorted({os.path.realpath(p) for p in (
     sys.prefix, sys.base_prefix, sys.exec_prefix,
@@ -35,16 +36,19 @@ _LIBRARY_DIRS = tuple(sorted({os.path.realpath(p) for p in (
 class Outcome:
     """What one call did: value (plain data after the wire), error (None or a
     dict with type, message and where: the student's frames), modified (labels
-    of the arguments the call changed), lines (lines of student code run, or None)."""
+    of the arguments the call changed), lines (lines of student code run, or
+    None), called (names of the student's functions the call ran)."""
 
-    def __init__(self, value=None, error=None, modified=(), lines=None):
+    def __init__(self, value=None, error=None, modified=(), lines=None, called=()):
         self.value = value
         self.error = error
         self.modified = list(modified)
         self.lines = lines
+        self.called = list(called)
 
     def as_dict(self):
-        return {"value": self.value, "error": self.error, "modified": self.modified, "lines": self.lines}
+        return {"value": self.value, "error": self.error, "modified": self.modified, "lines": self.lines,
+                "called": self.called}
 
     @classmethod
     def from_dict(cls, d):
@@ -54,8 +58,9 @@ class Outcome:
         if error is not None and not isinstance(error, dict):
             raise wire.WireError("malformed error")
         lines = d.get("lines")
+        called = d.get("called") if type(d.get("called")) is list else []
         return cls(d.get("value"), error, [str(m) for m in d.get("modified") or []],
-                   lines if type(lines) is int else None)
+                   lines if type(lines) is int else None, [str(c)[:100] for c in called[:50]])
 
 
 # ---- arguments: snapshot before the call, compare after -------------------
@@ -124,6 +129,33 @@ class _LineCounter:
         _settrace(self._previous)
 
 
+class _CallRecorder:
+    """The names of the student's functions that run during a call (so that a
+    function that fails because a function it calls is wrong can say so)."""
+
+    _student_code = {}  # code object -> whether it is the student's
+
+    def __init__(self):
+        self.names = set()
+
+    def _profile(self, frame, event, arg):
+        if event == "call":
+            code = frame.f_code
+            known = self._student_code.get(code)
+            if known is None:
+                known = self._student_code[code] = _is_student_file(code.co_filename)
+            if known and not code.co_name.startswith("<"):
+                self.names.add(code.co_name)
+
+    def __enter__(self):
+        self._previous = _getprofile()
+        _setprofile(self._profile)
+        return self
+
+    def __exit__(self, *exc):
+        _setprofile(self._previous)
+
+
 # ---- the call ---------------------------------------------------------------
 
 def _student_frames(tb, limit=6):
@@ -150,15 +182,17 @@ def invoke(fn, args=(), kwargs=None, arg_names=(), count_lines=False):
     for name, value in kwargs.items():
         _snapshot(value, name, snapshot)
     counter = _LineCounter() if count_lines else None
+    recorder = _CallRecorder()
     value = error = None
     try:
         if not callable(fn):
             raise TypeError(f"{type(fn).__name__} object is not callable")
-        if counter:
-            with counter:
+        with recorder:
+            if counter:
+                with counter:
+                    value = fn(*args, **kwargs)
+            else:
                 value = fn(*args, **kwargs)
-        else:
-            value = fn(*args, **kwargs)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a student's exit() is a failed call
         error = _describe(exc)
     modified = _changed(snapshot)
@@ -166,7 +200,8 @@ def invoke(fn, args=(), kwargs=None, arg_names=(), count_lines=False):
         value = wire.loads(wire.dumps(value))
     except BaseException as exc:
         value, error = None, error or {"type": type(exc).__name__, "message": "the value returned could not be read", "where": []}
-    return Outcome(value, error, modified, counter.lines if counter else None)
+    called = sorted(recorder.names - {getattr(fn, "__name__", None)})
+    return Outcome(value, error, modified, counter.lines if counter else None, called)
 
 
 # ---- serving the grader inside the kernel ----------------------------------

@@ -183,3 +183,46 @@ def test_known_nbgrader_failures_say_what_to_do(log, said):
 
 def test_an_unknown_failure_is_not_explained():
     assert explain_failure("[ERROR] something nobody has seen before") is None
+
+
+def test_a_function_that_fails_through_a_wrong_callee_names_the_callee_first():
+    def propagate(w):
+        return 2 * w  # wrong: should be w
+
+    def optimize(w):
+        return propagate(w) + 1
+
+    failing = set()
+    with collecting(failing=failing):
+        check(propagate, example("propagate(1) = 1", (1.0,), 1.0))
+        [result] = check(optimize, example("optimize(1) = 2", (1.0,), 2.0))
+    assert failing == {"propagate", "optimize"}
+    assert result.hint.startswith("fix propagate first: optimize calls your propagate, which fails its own checks")
+
+    def propagate(w):  # fixed: optimize's own mistake is its own again
+        return w
+
+    def optimize(w):
+        return propagate(w) + 2
+
+    with collecting(failing=failing):
+        check(propagate, example("propagate(1) = 1", (1.0,), 1.0))
+        [result] = check(optimize, example("optimize(1) = 2", (1.0,), 2.0))
+    assert failing == {"optimize"} and "fix propagate" not in result.hint
+
+
+def test_a_check_of_a_wrapper_names_the_students_function():
+    def numerical_gradient(f, x):
+        raise ValueError("not yet")
+
+    def numerical_gradient_of(name, x):
+        return numerical_gradient(None, x)
+
+    [result] = results_of_named(numerical_gradient_of, "numerical_gradient", example("x", ("f", 1.0), 2.0))
+    assert result.function == "numerical_gradient" and result.message.startswith("numerical_gradient raised")
+
+
+def results_of_named(fn, name, *cases):
+    with collecting() as results:
+        check(fn, *cases, name=name)
+    return results
