@@ -77,6 +77,8 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.SanitizeHTML.enabled = True  # nbconvert preprocessors are off unless enabled
+# the pages' mathematics as MathML, drawn by the browser itself: no MathJax from the internet
+c.GenerateFeedback.post_convert_hook = "autograder.feedback.render_math_offline"
 
 # Student HTML and scripts in outputs and written answers stay inert in the feedback.
 c.HTMLExporter.sanitize_html = True

@@ -6,6 +6,7 @@ The lines under each function come from the per-check results the grader
 stored in the autograded notebook. Student-controlled text (exception
 messages, lines of their code) is HTML-escaped.
 """
+import os
 import re
 from collections import defaultdict
 
@@ -87,3 +88,71 @@ class AddSummary(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(summary_markdown(nb, resources)))
         return nb, resources
+
+
+# ---- mathematics without internet access ----------------------------------------------------
+
+_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?</script>\s*<!-- MathJax configuration -->\s*<script "
+                      r"type=\"text/x-mathjax-config\">.*?</script>", re.S)
+_SKIPPED = re.compile(r"(<(pre|code|script|style)\b.*?</\2>|<[^>]*>)", re.S | re.I)  # left as they are
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_INLINE = re.compile(r"(?<![\\$])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$")
+
+
+# MathML that latex2mathml writes: its elements and attributes, and nothing else (it copies \text{...} verbatim)
+_MATHML_TAGS = {"math", "mrow", "mi", "mo", "mn", "ms", "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot", "mtext",
+                "mspace", "mstyle", "mtable", "mtr", "mtd", "munder", "mover", "munderover", "mpadded", "mphantom",
+                "menclose", "merror", "semantics", "annotation"}
+_MATHML_ATTRIBUTES = ["xmlns", "display", "mathvariant", "stretchy", "fence", "separator", "lspace", "rspace", "accent",
+                      "accentunder", "columnalign", "rowspacing", "columnspacing", "width", "height", "depth",
+                      "linethickness", "movablelimits", "form", "symmetric", "minsize", "maxsize", "largeop",
+                      "notation", "displaystyle", "scriptlevel", "mathsize", "mathcolor", "rowalign", "columnlines",
+                      "rowlines", "frame", "framespacing", "equalrows", "equalcolumns"]
+
+
+def _mathml(match, display):
+    import html
+    import bleach
+    from latex2mathml.converter import convert
+    try:
+        # nbconvert escapes the LaTeX of markdown once, its sanitizer again: "z < 0" arrives as "z &amp;lt; 0"
+        mathml = convert(html.unescape(html.unescape(match.group(1))).strip(), display="block" if display else "inline")
+    except Exception:  # what latex2mathml cannot read stays as the LaTeX it is
+        return match.group(0)
+    return bleach.clean(mathml, tags=_MATHML_TAGS, attributes={"*": _MATHML_ATTRIBUTES})
+
+
+def math_as_mathml(page):
+    """The page with its $...$ and $$...$$ as MathML (which browsers draw
+    themselves), and no MathJax script from the internet. Text inside tags,
+    code and scripts is left alone; LaTeX that cannot be converted stays as is.
+    Runs on the HTML nbconvert made, after its sanitizing; the MathML it adds
+    is cleaned to MathML's own elements (a student's LaTeX stays text)."""
+    page = _MATHJAX.sub("", page)
+    parts, last = [], 0
+    for skipped in _SKIPPED.finditer(page):
+        parts.append(_convert_text(page[last:skipped.start()]))
+        parts.append(skipped.group(0))
+        last = skipped.end()
+    parts.append(_convert_text(page[last:]))
+    return "".join(parts)
+
+
+def _convert_text(text):
+    if "$" not in text:
+        return text
+    text = _DISPLAY.sub(lambda m: _mathml(m, True), text)
+    return _INLINE.sub(lambda m: _mathml(m, False), text)
+
+
+def render_math_offline(assignment, student, notebooks):
+    """nbgrader's post-convert hook of generate_feedback (course_config.py):
+    the feedback pages just written get their mathematics as MathML."""
+    for notebook in notebooks:
+        *_, student_id, assignment_id, name = os.path.normpath(notebook).split(os.sep)
+        path = os.path.join("feedback", student_id, assignment_id, os.path.splitext(name)[0] + ".html")
+        if os.path.isfile(path):  # nbgrader runs the hook in the course folder
+            with open(path, encoding="utf-8") as f:
+                page = f.read()
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(math_as_mathml(page))

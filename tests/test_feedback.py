@@ -111,3 +111,14 @@ def test_passing_visible_tests_say_what_is_still_to_come(graded_course):
              if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_")]
     assert texts and all("This is not the grade: at grading, hidden tests also check" in t for t in texts)
     assert not any(re.search(r"all tests passed", t, re.I) for t in texts)
+
+
+def test_feedback_pages_draw_their_mathematics_without_internet_access(graded_course):
+    """No MathJax from a CDN: the lessons' LaTeX is MathML in the page, which browsers draw themselves."""
+    root, _ = graded_course
+    pages = glob.glob(os.path.join(root, "feedback", "*", "*", "*.html"))
+    assert pages
+    for path in pages:
+        page = open(path, encoding="utf-8").read()
+        assert "cdnjs" not in page and "<script src=\"http" not in page, path
+        assert page.count("<math") > 5, path

@@ -226,3 +226,21 @@ def results_of_named(fn, name, *cases):
     with collecting() as results:
         check(fn, *cases, name=name)
     return results
+
+
+# ---- feedback mathematics without internet access -----------------------------------------------
+
+def test_feedback_mathematics_becomes_mathml_and_nothing_else_changes():
+    from autograder.feedback import math_as_mathml
+    page = ('<head><!-- Load mathjax -->\n<script src="https://cdn.example/mathjax.js"> </script>\n'
+            '<!-- MathJax configuration -->\n<script type="text/x-mathjax-config">MathJax.Hub.Config({});</script>'
+            '</head><body><h2 id="a-$x$">The model: $z = w^T x + b$</h2><p>for $z &amp;lt; 0$ and</p>'
+            '<p>$$\\frac{1}{m}\\sum_i x_i$$</p><pre>cost = "$5"  # $not math$</pre><code>$a$</code>'
+            '<p>$\\text{&lt;script&gt;alert(1)&lt;/script&gt;}$ costs $5 and $</p><p>$\\notacommand{x$</p></body>')
+    out = math_as_mathml(page)
+    assert "cdn.example" not in out and "MathJax.Hub" not in out
+    assert out.count("<math") == 5 and 'display="block"' in out
+    assert "<mo>&#x0003C;</mo>" in out  # z < 0, however often it was escaped
+    assert 'id="a-$x$"' in out and '<pre>cost = "$5"  # $not math$</pre>' in out and "<code>$a$</code>" in out
+    assert "<script>" not in out and "alert(1)" in out  # a student's LaTeX stays text
+    assert "costs $5 and $" in out
