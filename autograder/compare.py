@@ -6,19 +6,17 @@ transposed product, a missing 1/m, a sign flip, log10 for ln), the usual cause.
 Both sides are plain data here (values that came through autograder.wire).
 """
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .wire import Opaque
 
 
+@dataclass
 class Mismatch:
-    def __init__(self, what, hint=""):
-        self.what = what
-        self.hint = hint
-
-    def __repr__(self):
-        return f"Mismatch({self.what!r}, {self.hint!r})"
+    what: str  # what is off
+    hint: str = ""  # the usual cause, where the difference shows one
 
 
 def show(value, precision=4, depth=0):

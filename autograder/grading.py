@@ -255,8 +255,9 @@ def read_notebook(path):
         return nb, None
     except FileNotFoundError:
         return None, "the notebook was not submitted"
-    except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError) as exc:
-        return None, f"the notebook is not valid JSON ({exc}); open it in JupyterLab, save it again and resubmit"
+    except (json.JSONDecodeError, UnicodeDecodeError, nbformat.reader.NotJSONError):
+        return None, ("the notebook is not valid JSON (cut off, or edited outside JupyterLab); "
+                      "open it in JupyterLab, save it again and resubmit")
     except Exception as exc:
         return None, f"the notebook could not be read ({type(exc).__name__}: {exc})"
 

@@ -11,6 +11,7 @@ import os
 import sys
 import sysconfig
 import traceback
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,25 +34,25 @@ _LIBRARY_DIRS = tuple(sorted({os.path.realpath(p) for p in (
 )}))
 
 
+@dataclass
 class Outcome:
     """What one call did: value (plain data after the wire), error (None or a
     dict with type, message and where: the student's frames), modified (labels
     of the arguments the call changed), lines (lines of student code run, or
     None), called (names of the student's functions the call ran)."""
-
-    def __init__(self, value=None, error=None, modified=(), lines=None, called=()):
-        self.value = value
-        self.error = error
-        self.modified = list(modified)
-        self.lines = lines
-        self.called = list(called)
+    value: object = None
+    error: dict = None
+    modified: list = field(default_factory=list)
+    lines: int = None
+    called: list = field(default_factory=list)
 
     def as_dict(self):
-        return {"value": self.value, "error": self.error, "modified": self.modified, "lines": self.lines,
-                "called": self.called}
+        return {"value": self.value, "error": self.error, "modified": list(self.modified), "lines": self.lines,
+                "called": list(self.called)}
 
     @classmethod
     def from_dict(cls, d):
+        """An outcome that came over the wire: anything malformed is refused."""
         if not isinstance(d, dict):
             raise wire.WireError("malformed outcome")
         error = d.get("error")

@@ -9,10 +9,11 @@ returns arrives as an Opaque that names its type, so no object of the
 student's ever exists in the grader's process.
 """
 import io
-import stat
-import zipfile
 import json
 import os
+import stat
+import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,27 +27,28 @@ MAX_STR = 2000
 MAX_MESSAGE_BYTES = 64 * 2**20
 
 
+@dataclass(frozen=True, eq=False)
 class Opaque:
     """Stands for a value the wire does not carry (an object of the student's)."""
-
-    def __init__(self, type_name, text=""):
-        self.type_name = type_name
-        self.text = text
+    type_name: str
+    text: str = ""
 
     def __repr__(self):
         return f"<{self.type_name} object>"
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # a plain bool, never numpy's elementwise comparison
         return isinstance(other, Opaque) and (self.type_name, self.text) == (other.type_name, other.text)
 
+    def __hash__(self):
+        return hash((self.type_name, self.text))
 
+
+@dataclass(frozen=True)
 class Expr:
     """Python source the kernel evaluates to build an argument, e.g. a function
     that numerical_gradient must differentiate: "lambda x: float(np.sum(x ** 3))".
     Travels grader -> kernel only."""
-
-    def __init__(self, source):
-        self.source = source
+    source: str
 
     def __repr__(self):
         return self.source
