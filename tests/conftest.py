@@ -9,6 +9,16 @@ import sys
 
 import pytest
 
+from autograder.sandbox import SandboxUnavailable, check_sandbox
+
+try:
+    check_sandbox()
+    NO_SANDBOX = None
+except SandboxUnavailable as exc:
+    NO_SANDBOX = str(exc)
+# tests that grade through the real path: grading refuses to run a student's code without its sandbox
+needs_sandbox = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO, "source", "[0-9][0-9]_*")))
 

@@ -18,16 +18,10 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.sample_class import solved, with_function
-from autograder.sandbox import SandboxUnavailable, check_sandbox
-from conftest import REPO, course_env, make_course
+from conftest import REPO, course_env, make_course, needs_sandbox
 
 A = "01_logistic_loop"
-try:
-    check_sandbox()
-    NO_SANDBOX = None
-except SandboxUnavailable as exc:
-    NO_SANDBOX = str(exc)
-pytestmark = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")
+pytestmark = needs_sandbox
 
 
 def run(root, *args, cwd=None):

@@ -13,16 +13,10 @@ import nbformat
 import pytest
 
 from autograder.sample_class import solved
-from autograder.sandbox import SandboxUnavailable, check_sandbox
-from conftest import REPO
+from conftest import REPO, needs_sandbox
 
 A = "01_logistic_loop"
-try:
-    check_sandbox()
-    NO_SANDBOX = None
-except SandboxUnavailable as exc:
-    NO_SANDBOX = str(exc)
-pytestmark = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")
+pytestmark = needs_sandbox
 
 
 def new_course(root):

@@ -15,18 +15,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
 from autograder.sample_class import solved, with_function
-from autograder.sandbox import SandboxUnavailable, check_sandbox
-from conftest import REPO, course_env, make_course
+from conftest import REPO, course_env, make_course, needs_sandbox
 
 NAME = "06_feature_scaling"
 DOC = os.path.join(REPO, "docs", "authoring.md")
 BLOCK = re.compile(r"^```python (?P<info>[^\n]+)\n(?P<code>.*?)^```\n", re.S | re.M)
 
-try:
-    check_sandbox()
-    NO_SANDBOX = None
-except SandboxUnavailable as exc:
-    NO_SANDBOX = str(exc)
 
 
 def blocks():
@@ -81,7 +75,7 @@ def test_the_walk_through_names_four_files_and_a_wrong_answer():
     assert [info["wrong"] for info, _ in found if "wrong" in info] == ["standardize"]
 
 
-@pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")
+@needs_sandbox
 def test_a_new_assignment_from_the_walk_through_is_released_and_graded(tmp_path):
     root = make_course(tmp_path / "course")
     untouched = digest(root, ["source", "solutions"])
