@@ -1604,7 +1604,7 @@ def grade_code(assignment, function=None, code=None, reduce=True):
         submission, source = grading_inputs(assignment, reduce)
         if function is not None:
             submission = with_function(submission, function, code)
-        result = grade_notebook(submission, source, sandbox=True)
+        result = grade_notebook(submission, source, sandbox=True, root=REPO, assignment=assignment)
         return {"score": result.score, "max_score": result.max_score, "problems": list(result.problems),
                 "cells": [{"grade_id": c.grade_id, "score": c.score, "points": c.points,
                            "results": [r.as_dict() for r in c.results]} for c in result.cells]}
