@@ -31,7 +31,6 @@ docs/threat-model.md says what each mode guarantees and what it does not.
 The grader talks to the kernel over ZeroMQ's ipc transport (Unix sockets in
 the private folder), which works across the network namespace.
 """
-import errno
 import itertools
 import os
 import re
@@ -280,9 +279,9 @@ class Watchdog(threading.Thread):
     reads only the sandbox's processes. Killing the init kills every process
     of the namespace."""
 
-    def __init__(self, pid, limit, interval=WATCH_INTERVAL):
+    def __init__(self, pid, limit, interval=WATCH_INTERVAL, on_trip=None):
         super().__init__(daemon=True, name=f"nn-sandbox-watchdog-{pid}")
-        self.pid, self.limit, self.interval = pid, limit, interval
+        self.pid, self.limit, self.interval, self.on_trip = pid, limit, interval, on_trip
         self.init_pid = None
         self.tripped = None  # the task count that made it kill the sandbox
         self.peak = 0
@@ -309,6 +308,8 @@ class Watchdog(threading.Thread):
                 if count > self.limit:
                     self.tripped = count
                     self.kill()
+                    if self.on_trip:
+                        self.on_trip(self)
                     break
                 self._stop_event.wait(self.interval)
         finally:
@@ -343,10 +344,10 @@ class Watchdog(threading.Thread):
                 raise ProcessLookupError(child)
             self._proc_fd = fd
             return True
-        except (ProcessLookupError, FileNotFoundError):
+        except ProcessLookupError:
             self._stop_event.set()  # bubblewrap or its init is gone: nothing left to watch
             return False
-        except OSError:
+        except OSError:  # bubblewrap is still setting up the sandbox's root
             return False
 
     def _exited(self):
@@ -400,9 +401,9 @@ class Watchdog(threading.Thread):
                 self._pidfd = None
 
 
-def watch(process, max_processes=64):
+def watch(process, max_processes=64, on_trip=None):
     """Start a Watchdog on a rootless sandbox started with sandbox_command (a Popen or its pid)."""
-    dog = Watchdog(getattr(process, "pid", process), watchdog_limit(max_processes))
+    dog = Watchdog(getattr(process, "pid", process), watchdog_limit(max_processes), on_trip=on_trip)
     dog.start()
     return dog
 
@@ -448,7 +449,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.mode == "rootless":
             self._stop_watchdog()
-            self.watchdog = watch(self.provisioner.process, self.max_processes)
+            self.watchdog = watch(self.provisioner.process, self.max_processes, on_trip=self._tripped)
+
+    def _tripped(self, dog):
+        self.log.warning("a student's kernel ran %d processes and threads (limit %d): its sandbox was killed",
+                         dog.tripped, dog.limit)
 
     def _stop_watchdog(self):
         if self.watchdog is not None:
