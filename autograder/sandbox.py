@@ -19,13 +19,12 @@ rootless  the grader is an ordinary user (an instructor's JupyterHub server):
           --unshare-user`); the kernel has the grader's uid but no
           capabilities, cannot make further user namespaces, and sees no
           process of the grader (its own pid namespace and /proc), so it can
-          neither signal nor trace it. Its processes are contained three ways:
+          neither signal nor trace it. Its processes are contained two ways:
           RLIMIT_NPROC, which Linux 5.14 and later counts per user namespace
-          (so only the sandbox's own processes count, never the grader's);
-          a watchdog thread in the grader that counts the processes of the
+          (so only the sandbox's own processes count, never the grader's),
+          and a watchdog thread in the grader that counts the tasks of the
           sandbox's pid namespace and kills the whole namespace (its init) when
-          there are too many; and a cgroup with pids.max when the instructor
-          has a delegated one (NN_COURSE_CGROUP).
+          there are too many (the only limit on older kernels).
 
 docs/threat-model.md says what each mode guarantees and what it does not.
 The grader talks to the kernel over ZeroMQ's ipc transport (Unix sockets in
@@ -50,7 +49,6 @@ SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
 TMP_MB = 512  # the private /tmp is memory: bounded
 WATCH_INTERVAL = 0.1  # seconds between two counts of a rootless sandbox's processes
-CGROUP_ENV = "NN_COURSE_CGROUP"  # a delegated cgroup (v2, or v1 pids) the grader may make children in
 
 
 class SandboxUnavailable(RuntimeError):
@@ -271,7 +269,7 @@ def watchdog_limit(max_processes):
 class Watchdog(threading.Thread):
     """Counts the tasks of a rootless sandbox's pid namespace and kills the
     namespace when there are more than limit (a fork bomb where the kernel
-    does not count RLIMIT_NPROC per user namespace, or a cgroup is missing).
+    does not count RLIMIT_NPROC per user namespace, or anything it missed).
 
     pid: bubblewrap's pid (the process the grader started). Its one child is
     the namespace's init: the watchdog holds a pidfd of it (no pid reuse can

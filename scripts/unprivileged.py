@@ -18,6 +18,7 @@ it does not change), with the project installed editable from a copy of this
 checkout that is refreshed on every call. Everything there is root's and
 read-only to the user, except its home folder.
 """
+import fcntl
 import hashlib
 import os
 import pwd
@@ -94,6 +95,7 @@ def _readable(path):
             p = os.path.join(folder, name)
             if not os.path.islink(p):
                 os.chmod(p, 0o755 if os.stat(p).st_mode & 0o100 else 0o644)
+    os.chmod(os.path.join(path, ".lock"), 0o600)
 
 
 class Env:
@@ -120,6 +122,20 @@ class Env:
                 *[f"{k}={v}" for k, v in self.environment(**extra_env).items()], *argv]
 
 
+_locks = []
+
+
+def _lock(root):
+    """One unprivileged run per checkout at a time (the copy is replaced): held until this process ends."""
+    fd = os.open(os.path.join(root, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say("waiting for another unprivileged run of this checkout to finish")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _locks.append(fd)
+
+
 def prepare(user=USER, quiet=False):
     """The user, its venv (made once per pyproject.toml) and a fresh readable copy of this checkout."""
     if os.geteuid() != 0:
@@ -134,6 +150,7 @@ def prepare(user=USER, quiet=False):
     os.chmod(BASE, 0o755)
     env = Env(user, os.path.join(BASE, _digest(os.path.realpath(REPO).encode(), 12)))
     os.makedirs(env.root, exist_ok=True)
+    _lock(env.root)
     _copy_checkout(env.repo)
     if not os.path.exists(os.path.join(env.venv, ".installed")):
         for old in os.listdir(env.root):
