@@ -243,9 +243,10 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
     cmd += ["--chdir", os.path.abspath(workdir)]
     limits = [f"--as={memory_mb * 2 ** 20}", f"--fsize={file_mb * 2 ** 20}", "--core=0"]
     if mode == "root":
-        for _, folder in rw:
-            os.chmod(folder, 0o777)  # the sandbox's own user writes here; no other sandbox sees the folder
-        uid = str(uid or sandbox_uid())
+        uid = int(uid or sandbox_uid())
+        for _, folder in rw:  # the kernel's own uid writes here, root reads; no other user may plant files
+            os.chown(folder, uid, uid)
+            os.chmod(folder, 0o700)
         # setuid away from root drops every capability; the limits then bind (root ignores RLIMIT_NPROC)
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--bounding-set=-all",
                 "--inh-caps=-all", "--no-new-privs", "prlimit", f"--nproc={max_processes}", *limits, "--"]
@@ -417,9 +418,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.mode = sandbox_mode()
-        self.private_dir = tempfile.mkdtemp(prefix="nn-sandbox-")
-        if self.mode == "root":
-            os.chmod(self.private_dir, 0o777)  # the kernel's own user creates its sockets here
+        self.private_dir = tempfile.mkdtemp(prefix="nn-sandbox-")  # the kernel's sockets; 0700 (sandbox_command)
         self.transport = "ipc"
         self.ip = os.path.join(self.private_dir, "kernel")
         self.connection_file = os.path.join(self.private_dir, "kernel.json")
@@ -429,7 +428,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
         if self.mode == "root":
-            os.chmod(self.connection_file, 0o644)  # only this sandbox sees the folder
+            os.chmod(self.connection_file, 0o644)  # the kernel's uid reads it; the folder is that uid's, 0700
 
     def format_kernel_cmd(self, extra_arguments=None):
         argv = super().format_kernel_cmd(extra_arguments)

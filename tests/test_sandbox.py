@@ -77,6 +77,21 @@ def test_writes_only_its_own_folder(tmp_path):
     assert (outside / "answer.txt").read_text() == "mine"
 
 
+def test_its_folders_are_its_own(tmp_path):
+    """No other local user (another student on the same JupyterHub host) may plant files in the kernel's folders:
+    0700, the kernel's own uid's as root, the grader's (which the kernel has) without root."""
+    folders = [tmp_path / "work", tmp_path / "exchange"]
+    for folder in folders:
+        folder.mkdir()
+        folder.chmod(0o777)
+    cmd = sandbox_command(["true"], str(folders[0]), extra_rw=(str(folders[1]),), uid=234567)
+    for folder in folders:
+        info = folder.stat()
+        assert info.st_mode & 0o777 == 0o700, oct(info.st_mode)
+        assert info.st_uid == (234567 if MODE == "root" else os.getuid()), info.st_uid
+    assert subprocess.run(cmd).returncode == 0
+
+
 def test_no_network_no_root(tmp_path):
     proc = run_inside("""
         import os, socket
