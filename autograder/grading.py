@@ -280,7 +280,6 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, timeout=300, c
     workdir = workdir or tempfile.mkdtemp(prefix="nn-grade-")
     os.makedirs(workdir, exist_ok=True)
     kernel_dir = tempfile.mkdtemp(prefix="nn-kernel-")
-    os.chmod(kernel_dir, 0o777)
     results = {}
     deadline = time.monotonic() + timeout
     client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, memory_mb), timeout=cell_timeout,
