@@ -193,7 +193,9 @@ def main(argv):
     if what == "run":
         return subprocess.run(env.command(argv[1:]), cwd=env.repo).returncode
     if what == "test":
-        args = argv[1:] or TESTS
+        args = argv[1:]
+        if not [a for a in args if not a.startswith("-")]:  # options only: on the default files
+            args += TESTS
         say(f"pytest as {env.user} (uid {pwd.getpwnam(env.user).pw_uid}), {env.python}, in {env.repo}: "
             + " ".join(args))
         return subprocess.run(env.command([env.python, "-m", "pytest", "-p", "no:cacheprovider", *args]),
