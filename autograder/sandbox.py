@@ -30,6 +30,7 @@ docs/threat-model.md says what each mode guarantees and what it does not.
 The grader talks to the kernel over ZeroMQ's ipc transport (Unix sockets in
 the private folder), which works across the network namespace.
 """
+import errno
 import itertools
 import os
 import re
@@ -316,9 +317,16 @@ class Watchdog(threading.Thread):
 
     def _children(self):
         text = _read(f"/proc/{self.pid}/task/{self.pid}/children")
-        if text is None:
+        if text is not None:
+            return [int(p) for p in text.split()]
+        if not os.path.exists(f"/proc/{self.pid}"):
             raise ProcessLookupError(self.pid)
-        return [int(p) for p in text.split()]
+        found = []  # a kernel without CONFIG_PROC_CHILDREN: every process's parent
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            stat = _read(f"/proc/{entry}/stat")
+            if stat and stat[stat.rindex(")") + 2:].split()[1] == str(self.pid):
+                found.append(int(entry))
+        return found
 
     def _attach(self):
         """Find the namespace's init once its own /proc is mounted; False: not yet."""
@@ -328,10 +336,14 @@ class Watchdog(threading.Thread):
                 return False
             child = children[0]
             if self._pidfd is None:
-                self._pidfd = os.pidfd_open(child)
+                try:
+                    self._pidfd = os.pidfd_open(child)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSYS:
+                        raise
+                    self._pidfd = -1  # Linux before 5.3: the kill goes by pid, to bwrap's child only
                 if child not in self._children():  # the pidfd is of bwrap's child, not of a reused pid
-                    os.close(self._pidfd)
-                    self._pidfd = None
+                    self._close()
                     return False
                 self.init_pid = child
             root_proc = f"/proc/{child}/root/proc"
@@ -350,6 +362,8 @@ class Watchdog(threading.Thread):
             return False
 
     def _exited(self):
+        if self._pidfd == -1:
+            return not os.path.exists(f"/proc/{self.init_pid}")
         return bool(self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0])
 
     def count(self):
@@ -376,11 +390,14 @@ class Watchdog(threading.Thread):
     def kill(self):
         """Kill the namespace's init, and with it every process of the sandbox."""
         with self._lock:
-            if self._pidfd is not None:
-                try:
+            try:
+                if self._pidfd == -1:
+                    if self.init_pid in self._children():
+                        os.kill(self.init_pid, signal.SIGKILL)
+                elif self._pidfd is not None:
                     signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            except ProcessLookupError:
+                pass
 
     def close(self):
         """Stop watching, kill whatever is left of the sandbox, release the handles."""
@@ -396,7 +413,8 @@ class Watchdog(threading.Thread):
                 os.close(self._proc_fd)
                 self._proc_fd = None
             if not proc_only and self._pidfd is not None:
-                os.close(self._pidfd)
+                if self._pidfd != -1:
+                    os.close(self._pidfd)
                 self._pidfd = None
 
 

@@ -5,6 +5,7 @@ The same tests run as root (make test) and as an unprivileged user
 root mode and its rootless mode. Where a guarantee differs by mode, the test
 says so and asserts the mode's own guarantee.
 """
+import errno
 import json
 import os
 import signal
@@ -354,10 +355,18 @@ def test_a_fork_bomb_does_not_starve_the_grader(tmp_path):
 
 
 @pytest.mark.skipif(MODE != "rootless", reason="root mode: a uid per kernel and its own RLIMIT_NPROC; no watchdog")
-def test_the_watchdog_kills_what_the_kernel_does_not_count(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kernel", ["this one", "without pidfd_open or /proc/PID/task/PID/children"])
+def test_the_watchdog_kills_what_the_kernel_does_not_count(tmp_path, monkeypatch, kernel):
     """Where Linux counts RLIMIT_NPROC per real uid (before 5.14), a rootless sandbox has no --nproc: the
-    watchdog is its process limit. Forced here: it kills the whole namespace, and nothing is left."""
+    watchdog is its process limit. Forced here: it kills the whole namespace, and nothing is left. Also as on
+    a kernel without pidfds (before 5.3) or CONFIG_PROC_CHILDREN."""
     monkeypatch.setattr(sandbox, "nproc_counts_per_namespace", lambda: False)
+    if kernel != "this one":
+        def no_pidfd(pid):
+            raise OSError(errno.ENOSYS, "pidfd_open")
+        read = sandbox._read
+        monkeypatch.setattr(sandbox.os, "pidfd_open", no_pidfd)
+        monkeypatch.setattr(sandbox, "_read", lambda path: None if path.endswith("/children") else read(path))
     marker = "nn-course-bomb-" + os.urandom(4).hex()
     cmd = sandbox_command([sys.executable, "-c", textwrap.dedent(f"""
         import os, time
