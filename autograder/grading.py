@@ -311,7 +311,6 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
     workdir = workdir or tempfile.mkdtemp(prefix="nn-grade-")
     os.makedirs(workdir, exist_ok=True)
     kernel_dir = tempfile.mkdtemp(prefix="nn-kernel-")
-    os.chmod(kernel_dir, 0o777)
     results = {}
     deadline = time.monotonic() + limits.timeout
     cell_limit = limits.cell_timeout  # after a cell ran out of time, later cells get a call's limit

@@ -10,6 +10,12 @@ completed, and the reason recorded where the instructor reads it.
 
 Each hole an attack once got through has its test here and its fix named in
 docs/threat-model.md ("Holes found and closed").
+
+make test runs this suite twice: as root (the sandbox's root mode: a uid per
+kernel) and as the unprivileged user nn-grader (scripts/unprivileged.py; the
+rootless mode: a user namespace, the grader's uid). The results are the same;
+where a guarantee differs by mode (the fork bomb on old kernels), the test says
+so and asserts the mode's own.
 """
 import glob
 import hashlib
@@ -27,7 +33,7 @@ import nbformat
 import pytest
 
 from autograder.sample_class import solved
-from autograder.sandbox import SandboxUnavailable, check_sandbox
+from autograder.sandbox import SandboxUnavailable, check_sandbox, nproc_counts_per_namespace, sandbox_mode
 from conftest import REPO, course_env, make_course
 from hostile.attacks import ASSIGNMENT, ATTACKS, BASELINES, BY_NAME, FUNCTIONS, HANGS
 
@@ -40,6 +46,7 @@ except SandboxUnavailable as exc:
 pytestmark = [pytest.mark.skipif(not os.path.exists(SOURCE), reason=f"{SOURCE} is not written yet"),
               pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")]
 
+MODE = sandbox_mode()  # root: a uid per kernel; rootless: the grader's uid in a user namespace (see the threat model)
 CANARIES = ("marker.txt", "failed.txt", "notebook.txt", "request.txt")
 PROCESS_MARKERS = ("424242", "424243", "424244", "424245")
 STRUCTURE_CHECKS = ("visits the samples in an explicit Python loop, as the slide's algorithm",
@@ -444,6 +451,19 @@ def test_g_no_process_outlives_its_kernel(course):
     assert not course.left_running, course.left_running
 
 
+def test_g_a_fork_bomb_is_refused_in_the_kernel(course):
+    """Root: RLIMIT_NPROC of the kernel's own uid. Rootless: RLIMIT_NPROC counted in the sandbox's user namespace
+    (Linux 5.14+), the same refusal, and the kernel goes on; on older kernels the watchdog kills the kernel."""
+    nb = course.autograded("g_processes")
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    if MODE == "root" or nproc_counts_per_namespace():
+        refused = re.search(r"fork refused after (\d+) forks", text)
+        assert refused and int(refused.group(1)) < 64, text[-2000:]
+        assert course.grades("g_processes") == course.grades("wrong_twin")
+    else:
+        assert re.search(r"kernel died", course.seen_by_instructor("g_processes"))
+
+
 def test_g_output_is_capped(course):
     path = course.path("autograded", "g_print_flood", ASSIGNMENT, f"{ASSIGNMENT}.ipynb")
     assert os.path.getsize(path) < 3 * 2 ** 20, os.path.getsize(path)
@@ -492,6 +512,18 @@ def test_h_cells_before_the_kernel_died_keep_their_points(course):
     assert all(grades[g] == twin[g] for g in grades if function_of(g) == "sigmoid"), (grades, twin)
     assert all(grades[g] == 0 for g in grades if function_of(g) != "sigmoid"), grades
     assert re.search(r"h_exit_in_cell/01_logistic_loop: .*kernel died", course.report())
+
+
+def test_h_kill_everyone_reaches_only_its_own_kernel(course):
+    """kill(-1, SIGKILL) at the end of loss's answer cell: as root the kernel's uid owns nothing else; without root it is the
+    instructor's uid, and only the pid namespace keeps the grader out of reach. Either way the kernel dies
+    alone: the cells before keep their points, the batch and everyone else are graded (test_the_batch_completed,
+    test_the_victim_and_the_course_are_untouched)."""
+    grades, twin = course.grades("h_kill_everyone"), course.grades("wrong_twin")
+    assert grades, "h_kill_everyone has no grades: the grader died with its kernel"
+    assert all(grades[g] == twin[g] for g in grades if function_of(g) == "sigmoid"), (grades, twin)
+    assert all(grades[g] == 0 for g in grades if function_of(g) != "sigmoid"), grades
+    assert re.search(r"h_kill_everyone/01_logistic_loop: .*kernel died", course.report())
 
 
 # ---- (i) hooks, transformers, captured output ------------------------------------------------------

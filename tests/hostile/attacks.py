@@ -826,6 +826,28 @@ ATTACKS = [
     # (h) kill the kernel
     Attack("h_exit_in_cell", "h", "os._exit(0) at the end of loss's answer cell", cells={
         "loss": _with_wrong("loss", "import os\nos._exit(0)\n")}, evidence=(r"kernel died",)),
+    Attack("h_kill_everyone", "h", "kill(-1, SIGKILL) after loss's answer cell: every process the kernel's uid may "
+           "signal (without root, the instructor's uid: the grader's own processes, were they in reach); the grader's "
+           "processes looked for in /proc and signalled by pid", cells={
+        "loss": _with_wrong("loss", """\
+            import os, signal
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                    if b"autograde" in cmd or b"nbgrader" in cmd or b"pytest" in cmd:
+                        os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+            for target in range(1000, 4 * 10 ** 6, 997):          # pids it cannot see, by number
+                try:
+                    os.kill(target, signal.SIGSTOP)
+                except OSError:
+                    pass
+            if os.fork() == 0:
+                os.kill(-1, signal.SIGKILL)
+                os._exit(0)
+            os.wait()
+            """)}, evidence=(r"kernel died",)),
     Attack("0h_kill_in_call", "h", "os.kill(os.getpid(), SIGKILL) inside gd_step", cells={
         "gd_step": """\
             import os, signal
