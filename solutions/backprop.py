@@ -1,4 +1,6 @@
-"""Assignment 05: backpropagation and gradient checking (seeds 001, 003, 000, 004).
+"""Assignment 05: backpropagation and gradient checking (the lectures "Lecture 8: Neural Networks",
+"Activation Functions and Error Functions", "Introduction to Neural Networks, Part 2" and
+"Machine Learning, Lecture: Neural Networks").
 
 The reference solution. Conventions of the course: samples are columns, X is
 (n_x, m), Y is (1, m) with values 0/1; params {"W1": (n_h, n_x), "b1": (n_h, 1),
@@ -29,7 +31,7 @@ from solutions.two_layer_forward import (  # noqa: F401 (re-exported for the gra
 
 
 def graph_grads(a, b, c):
-    """Seed 003's computation graph J = 2(ab + c), forward then backward.
+    """The computation graph J = 2(ab + c) of Lecture 8, forward then backward.
 
     Forward: u = ab, v = u + c, J = 2v.
     Backward (chain rule): dJ/dv = 2, dJ/du = dJ/dv * dv/du = 2 * 1,

@@ -1,4 +1,5 @@
-"""Logistic regression one sample at a time: the slide's "Implement all that" (seed 000).
+"""Logistic regression one sample at a time: the slide "Implement all that"
+(Introduction to Neural Networks, Part 2).
 
 Conventions: samples are columns, X of shape (n_x, m), Y of shape (1, m) with
 values 0/1; w of shape (n_x, 1), b a Python float; costs are Python floats, the

@@ -1,4 +1,5 @@
-"""Vectorised logistic regression: the slide's "A Better Implementation" (seed 000, seed 004).
+"""Vectorised logistic regression: the slide "A Better Implementation in Python"
+(Introduction to Neural Networks, Part 2; Machine Learning, Lecture: Neural Networks).
 
 Conventions: samples are columns, X of shape (n_x, m), Y of shape (1, m) with
 values 0/1; w of shape (n_x, 1), b a Python float; costs are Python floats, the

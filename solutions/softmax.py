@@ -1,8 +1,8 @@
 """Softmax regression: K classes instead of two (assignment 04).
 
-The slides' notation: Z = W X + b holds the pre-activations (seed 004 calls
-them A^[2]), A = softmax(Z) the predicted probabilities (seed 004's H^[2],
-seed 000's a = y-hat), Y the one-hot labels. Samples are columns: X is
+The slides' notation: Z = W X + b holds the pre-activations (Machine Learning,
+Lecture: Neural Networks calls them A^[2]), A = softmax(Z) the predicted probabilities (its H^[2],
+the a = y-hat of Introduction to Neural Networks, Part 2), Y the one-hot labels. Samples are columns: X is
 (n_x, m), Z, A and Y are (K, m). Costs are Python floats, the mean over the
 m samples, natural logarithm.
 """
@@ -18,7 +18,7 @@ def softmax(Z):
     Inputs: Z of shape (K, m), one column of pre-activations per sample.
     Returns: A of shape (K, m), each column a probability distribution.
     """
-    T = np.exp(Z - np.max(Z, axis=0, keepdims=True))  # seed 004's t = e^{A^[2]}, shifted
+    T = np.exp(Z - np.max(Z, axis=0, keepdims=True))  # the slides' t = e^{A^[2]}, shifted
     return T / np.sum(T, axis=0, keepdims=True)
 
 

@@ -1,4 +1,4 @@
-"""Assignment 03: a two-layer network, forward (seeds 000, 002, 003, 004).
+"""Assignment 03: a two-layer network, forward (the lectures of ../shared/curriculum.md).
 
 The reference solution. Conventions of the course: samples are columns, X is
 (n_x, m), Y is (1, m) with values 0/1; params {"W1": (n_h, n_x), "b1": (n_h, 1),
@@ -111,7 +111,7 @@ def initialize_parameters(n_x, n_h, n_y, seed=None):
 # -------------------------------------------------------------------- forward
 
 def forward_loop(X, params, hidden_activation="tanh"):
-    """Seed 000's "Algorithm 1": the forward pass one sample at a time.
+    """The slides' "Algorithm 1": the forward pass one sample at a time.
 
     for i = 1..m: z[1](i) = W[1] x(i) + b[1], a[1](i) = g(z[1](i)),
                   z[2](i) = W[2] a[1](i) + b[2], a[2](i) = sigma(z[2](i)).
@@ -132,7 +132,7 @@ def forward_loop(X, params, hidden_activation="tanh"):
 
 
 def forward(X, params, hidden_activation="tanh"):
-    """Seed 000's "Algorithm 2": the vectorised forward pass, all m samples at once.
+    """The slides' "Algorithm 2": the vectorised forward pass, all m samples at once.
 
     Z1 = W1 X + b1, A1 = g(Z1), Z2 = W2 A1 + b2, A2 = sigma(Z2)
     (b broadcast across the m columns).

@@ -1467,6 +1467,15 @@ RIGHT = [
         def predict(params, X, hidden_activation="tanh"):
             return (forward(X, params, hidden_activation)[0] >= 0.5).astype(int)
         """),
+    right(A05, "backward", "relu-slope-one-at-zero", """
+        def backward(X, Y, params, cache, hidden_activation="tanh"):
+            slopes = {"relu": lambda Z: (Z >= 0).astype(float)}      # relu'(0) = 1: a defensible convention
+            g_prime = slopes.get(hidden_activation, ACTIVATIONS[hidden_activation][1])
+            dZ2 = cache["A2"] - Y
+            dW2, db2, dA1 = linear_backward(dZ2, cache["A1"], params["W2"])
+            dW1, db1, _ = linear_backward(dA1 * g_prime(cache["Z1"]), X, params["W1"])
+            return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+        """),
 ]
 
 ENTRIES = WRONG + RIGHT

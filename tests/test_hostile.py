@@ -50,7 +50,9 @@ MODE = sandbox_mode()  # root: a uid per kernel; rootless: the grader's uid in a
 CANARIES = ("marker.txt", "failed.txt", "notebook.txt", "request.txt")
 PROCESS_MARKERS = ("424242", "424243", "424244", "424245")
 STRUCTURE_CHECKS = ("visits the samples in an explicit Python loop, as the slide's algorithm",
-                    "leaves its arguments unmodified")
+                    "leaves its arguments unmodified",
+                    # 01's visible check that gd_step leaves the caller's arrays alone (a structure check, not a value)
+                    "the caller's w and dw stay as they were: w - alpha * dw is a new array")
 
 
 def run(root, *args, timeout=900):
@@ -282,7 +284,9 @@ def test_the_baselines_mean_what_they_say(course):
     assert victim and all(score > 0 for score in victim.values()), victim
     for baseline in BASELINES:
         grades = course.grades(baseline)
-        assert all(grades[g] == 0 for g in grades if g.startswith("test_")), (baseline, grades)
+        passed = [r["title"] for r in course.checks(baseline) if r["grade_id"].startswith("test_") and r["passed"]
+                  and r["title"] not in STRUCTURE_CHECKS]
+        assert not passed, (baseline, passed)  # no visible value check passes; a structure check may
         assert sum(grades.values()) < sum(victim.values()) / 2, (baseline, grades)
 
 
@@ -320,7 +324,8 @@ def test_the_victim_and_the_course_are_untouched(course):
                                      "a_forged_harness"])
 def test_a_patches_in_the_kernel_do_not_reach_the_grader(course, student):
     checks = course.checks(student)
-    value_checks = [r for r in checks if "same as the reference" in r["title"] or r["grade_id"].startswith("test_")]
+    value_checks = [r for r in checks if ("same as the reference" in r["title"] or r["grade_id"].startswith("test_"))
+                    and r["title"] not in STRUCTURE_CHECKS]
     assert value_checks and not any(r["passed"] for r in value_checks), \
         [r["title"] for r in value_checks if r["passed"]]
 
@@ -341,7 +346,7 @@ def test_a_forged_harness_answers_only_what_the_kernel_reports_anyway(course):
 @pytest.mark.parametrize("student", ["b_lying_subclasses", "b_odd_objects"])
 def test_b_objects_arrive_as_what_they_are(course, student):
     checks = course.checks(student)
-    assert not any(r["passed"] for r in checks if r["title"] != "leaves its arguments unmodified"
+    assert not any(r["passed"] for r in checks if r["title"] not in STRUCTURE_CHECKS
                    and not r["title"].startswith("visits the")), [r["title"] for r in checks if r["passed"]]
     for function in FUNCTIONS:
         messages = [r["message"] for r in checks if r["function"] == function]

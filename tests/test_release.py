@@ -20,6 +20,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASSIGNMENTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO, "source", "[0-9][0-9]_*")))
 pytestmark = pytest.mark.skipif(not ASSIGNMENTS, reason="no assignment in source/ yet")
 REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)(.*?)### END \1", re.S)
+# figures drawn by code in locked cells that need none of the student's functions: they render in the release as it is
+FIGURES = {"03_two_layer_forward": ("demo_network_figure",), "05_backprop": ("demo_graph_figure", "demo_backward_figure")}
 
 
 def notebook(*parts):
@@ -116,6 +118,10 @@ def test_release_runs_with_only_the_stubs_failing(name, tmp_path):
         if errors:
             undefined |= _assigned_names(cell.source)
         assert not any(o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text for o in cell.outputs)
+    drawn = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells if c.cell_type == "code"
+             and any("image/png" in o.get("data", {}) for o in c.outputs)}
+    missing = sorted(set(FIGURES.get(name, ())) - drawn)
+    assert not missing, f"release/{name}: the figure cells {missing} drew no picture"
 
 
 @pytest.fixture(scope="module")

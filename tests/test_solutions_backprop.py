@@ -2,9 +2,9 @@
 
 Every gradient is compared with central differences computed here (float64,
 eps = 1e-6, relative error below 1e-7) of a cost that this file writes out
-itself; the worked examples of seeds 001, 003 and 004 are recomputed by hand
-with math.exp. Where a slide is wrong, the test asserts the right value and
-says what the slide wrote.
+itself; the lectures' worked examples are recomputed by hand with math.exp.
+Where a slide is wrong, the test asserts that the module's value differs from
+the slide's, and says what the slide wrote.
 """
 import ast
 import math
@@ -75,9 +75,9 @@ def test_forward_pass_of_assignment_03_is_re_exported():
         assert callable(getattr(bp, name)), name
 
 
-# ---- graph_grads: seed 003's J = 2(ab + c) -----------------------------------------------
+# ---- graph_grads: Lecture 8's J = 2(ab + c) -----------------------------------------------
 
-def test_graph_grads_seed_003_example():
+def test_graph_grads_lecture_8_example():
     a, b, c = 3.0, 2.0, 5.0
     u = a * b          # 6
     v = u + c          # 11
@@ -89,9 +89,9 @@ def test_graph_grads_seed_003_example():
 
 def test_graph_grads_slide_finite_steps():
     # the slide nudges a from 3 to 3.1: J goes from 22 to 22.4, a slope of 4 (J is linear in a)
-    J = lambda a, b, c: 2 * (a * b + c)
-    assert J(3.1, 2, 5) == pytest.approx(22.4)
-    assert (J(3.1, 2, 5) - J(3, 2, 5)) / 0.1 == pytest.approx(bp.graph_grads(3.0, 2.0, 5.0)[1])
+    J_nudged, J = bp.graph_grads(3.1, 2.0, 5.0)[0], bp.graph_grads(3.0, 2.0, 5.0)[0]
+    assert J_nudged == pytest.approx(22.4)
+    assert (J_nudged - J) / 0.1 == pytest.approx(bp.graph_grads(3.0, 2.0, 5.0)[1])
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -105,7 +105,7 @@ def test_graph_grads_matches_central_differences(seed):
 
 # ---- sigmoid_backward ---------------------------------------------------------------------
 
-def test_sigmoid_backward_seed_003_zero_output_layer():
+def test_sigmoid_backward_lecture_8_zero_output_layer():
     # linear2 with zero weights and bias: z2 = 0, a2 = 1/(1 + e^0) = 0.5; upstream gradient 0.5
     a2 = 1 / (1 + math.exp(-0.0))
     expected = 0.5 * a2 * (1 - a2)   # 0.5 * 0.25
@@ -114,15 +114,17 @@ def test_sigmoid_backward_seed_003_zero_output_layer():
     assert np.allclose(dZ, expected) and expected == 0.125
 
 
-def test_sigmoid_derivative_seed_001_slip():
-    # seed 001 writes dsigma/dx = e^{-x} / (1 + e^x)^2; the denominator is (1 + e^{-x})^2
+def test_sigmoid_derivative_slip_of_activation_functions_and_error_functions():
+    # the lecture writes dsigma/dx = e^{-x} / (1 + e^x)^2; the denominator is (1 + e^{-x})^2. At x = 1 the slide's
+    # value is e^2 = 7.39 times too small (05's note: "about 7.4 times"), not eight.
     x = 1.0
-    right = math.exp(-x) / (1 + math.exp(-x)) ** 2
-    slide = math.exp(-x) / (1 + math.exp(x)) ** 2
     numeric = (1 / (1 + math.exp(-(x + EPS))) - 1 / (1 + math.exp(-(x - EPS)))) / (2 * EPS)
-    assert right == pytest.approx(numeric, rel=1e-8)
-    assert abs(slide - numeric) > 0.1  # 0.0266 against 0.1966
-    assert float(bp.sigmoid_backward(np.array([[1.0]]), np.array([[x]]))[0, 0]) == pytest.approx(right, rel=1e-12)
+    ours = float(bp.sigmoid_backward(np.array([[1.0]]), np.array([[x]]))[0, 0])
+    assert ours == pytest.approx(numeric, rel=1e-8)
+    assert ours == pytest.approx(math.exp(-x) / (1 + math.exp(-x)) ** 2, rel=1e-12)
+    slide = math.exp(-x) / (1 + math.exp(x)) ** 2
+    assert ours / slide == pytest.approx(math.exp(2 * x), rel=1e-12)
+    assert round(ours / slide, 1) == 7.4
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (1, 1), (2, 7)])
@@ -139,35 +141,30 @@ def test_sigmoid_backward_matches_central_differences(shape):
 
 # ---- linear_backward -------------------------------------------------------------------------
 
-SEED_003_W1 = np.arange(1.0, 13.0).reshape(4, 3)   # W = 1..12 by rows (nn.Linear(3, 4))
-SEED_003_X = np.array([[1.0], [2.0], [3.0]])
+LECTURE_8_W1 = np.arange(1.0, 13.0).reshape(4, 3)   # W = 1..12 by rows (nn.Linear(3, 4))
+LECTURE_8_X = np.array([[1.0], [2.0], [3.0]])
 
 
-def test_seed_003_layer_1_forward():
-    # z1 = W x with zero bias: [1*1 + 2*2 + 3*3, 4*1 + 5*2 + 6*3, ...] = [14, 32, 50, 68]
-    z1 = [sum(SEED_003_W1[i, j] * SEED_003_X[j, 0] for j in range(3)) for i in range(4)]
-    assert z1 == [14.0, 32.0, 50.0, 68.0]
-
-
-def test_linear_backward_seed_003_layer_1():
+def test_linear_backward_lecture_8_layer_1():
+    # forward: z1 = W x with zero bias = [1*1 + 2*2 + 3*3, 4*1 + 5*2 + 6*3, ...] = [14, 32, 50, 68], all through the ReLU
+    a1 = bp.relu(LECTURE_8_W1 @ LECTURE_8_X)
+    assert a1.ravel().tolist() == [14.0, 32.0, 50.0, 68.0]
     # the slide writes the upstream gradient as [.5 .5 .5]: three entries, but a1 has four
     # units (torch.ones_like(a1) * 0.5 has 4 entries, and the slide's own dB has 4)
-    z1 = SEED_003_W1 @ SEED_003_X
-    assert z1.shape == (4, 1)
-    dZ = np.full_like(z1, 0.5)   # relu'(z1) = 1 since every z1 > 0: dz = da
-    dW, db, dA_prev = bp.linear_backward(dZ, SEED_003_X, SEED_003_W1)
+    dZ = np.full_like(a1, 0.5)   # relu'(z1) = 1 since every z1 > 0: dz = da
+    dW, db, dA_prev = bp.linear_backward(dZ, LECTURE_8_X, LECTURE_8_W1)
     # dx_j = sum_i dz_i W_ij: 0.5 * (1 + 4 + 7 + 10) = 11, 0.5 * (2 + 5 + 8 + 11) = 13, 0.5 * 27 = 15
-    expected_dx = [[0.5 * sum(SEED_003_W1[i, j] for i in range(4))] for j in range(3)]
-    assert expected_dx == [[11.0], [13.0], [15.0]]
-    assert np.array_equal(dA_prev, expected_dx)
+    assert dA_prev.tolist() == [[11.0], [13.0], [15.0]]
+    with pytest.raises(ValueError):  # the slide's three entries do not fit the four units
+        bp.linear_backward(np.full((3, 1), 0.5), LECTURE_8_X, LECTURE_8_W1)
     # dW_ij = dz_i x_j: every row is 0.5 * [1, 2, 3]; dB = dz = 0.5 for each of the 4 units
-    assert np.array_equal(dW, [[0.5 * SEED_003_X[j, 0] for j in range(3)] for _ in range(4)])
+    assert np.array_equal(dW, [[0.5 * LECTURE_8_X[j, 0] for j in range(3)] for _ in range(4)])
     assert np.array_equal(db, np.full((4, 1), 0.5))
 
 
-def test_linear_backward_seed_003_layer_2():
+def test_linear_backward_lecture_8_layer_2():
     # layer 2 = nn.Linear(4, 2) with zero weight and bias after a ReLU; upstream gradient 0.5 on a2
-    a1 = np.maximum(0.0, SEED_003_W1 @ SEED_003_X)          # [14, 32, 50, 68]
+    a1 = np.maximum(0.0, LECTURE_8_W1 @ LECTURE_8_X)          # [14, 32, 50, 68]
     W2, b2 = np.zeros((2, 4)), np.zeros((2, 1))
     z2 = W2 @ a1 + b2
     a2 = 1 / (1 + np.exp(-z2))
@@ -183,37 +180,37 @@ def test_linear_backward_seed_003_layer_2():
 def test_linear_backward_averages_over_the_batch():
     # two copies of the one sample: dW and db are the means, so they are unchanged;
     # dA_prev keeps one column per sample
-    X2 = np.hstack([SEED_003_X, SEED_003_X])
-    dW1, db1, dx1 = bp.linear_backward(np.full((4, 1), 0.5), SEED_003_X, SEED_003_W1)
-    dW2, db2, dx2 = bp.linear_backward(np.full((4, 2), 0.5), X2, SEED_003_W1)
+    X2 = np.hstack([LECTURE_8_X, LECTURE_8_X])
+    dW1, db1, dx1 = bp.linear_backward(np.full((4, 1), 0.5), LECTURE_8_X, LECTURE_8_W1)
+    dW2, db2, dx2 = bp.linear_backward(np.full((4, 2), 0.5), X2, LECTURE_8_W1)
     assert np.allclose(dW2, dW1) and np.allclose(db2, db1)
     assert np.allclose(dx2, np.hstack([dx1, dx1]))
 
 
-def test_seed_003_logistic_dw2_typo():
-    # seed 003 first writes dw_2 = (a - y) x_1, a typo for (a - y) x_2 (its next line has it right)
+def test_lecture_8_logistic_dw2_typo():
+    # Lecture 8 first writes dw_2 = (a - y) x_1, a typo for (a - y) x_2 (its next line has it right)
     x = np.array([[0.3], [-1.7]])
     w, b, y = np.array([[0.4, -0.2]]), 0.1, 1.0
     loss = lambda w_: float(-(y * np.log(logistic(w_ @ x + b)) + (1 - y) * np.log(1 - logistic(w_ @ x + b)))[0, 0])
     a = 1 / (1 + math.exp(-(0.4 * 0.3 + (-0.2) * (-1.7) + 0.1)))
     numeric = central_differences(loss, w)
-    assert numeric[0, 1] == pytest.approx((a - y) * x[1, 0], rel=1e-8)
-    assert abs(numeric[0, 1] - (a - y) * x[0, 0]) > 0.1
     dW, _, _ = bp.linear_backward(np.array([[a - y]]), x, w)
     assert relative_error(dW, numeric) < TOLERANCE
+    assert dW[0, 1] == pytest.approx((a - y) * x[1, 0], rel=1e-12)
+    assert abs(dW[0, 1] - (a - y) * x[0, 0]) > 0.1  # the slide's first (a - y) x_1
 
 
-def test_seed_001_dL_da_sign():
-    # seed 001 writes dL/da = -y/a - (1 - y)/(1 - a); the second term has a plus sign
+def test_dL_da_sign_slip_of_activation_functions_and_error_functions():
+    # the lecture writes dL/da = -y/a - (1 - y)/(1 - a); the second term has a plus sign. Through the sigmoid the right
+    # dL/da gives dz = a - y (sigmoid_backward), the slide's does not.
     a, y = 0.3, 0.0
     loss = lambda a_: -(y * math.log(a_) + (1 - y) * math.log(1 - a_))
     numeric = (loss(a + EPS) - loss(a - EPS)) / (2 * EPS)
-    assert numeric == pytest.approx(-y / a + (1 - y) / (1 - a), rel=1e-8)
-    assert abs(numeric - (-y / a - (1 - y) / (1 - a))) > 1.0
-    # and through the sigmoid the product is a - y (seed 001 and 003: dz = a - y)
-    z = math.log(a / (1 - a))
-    assert numeric * a * (1 - a) == pytest.approx(a - y, rel=1e-7)
-    assert float(bp.sigmoid_backward(np.array([[numeric]]), np.array([[z]]))[0, 0]) == pytest.approx(a - y, rel=1e-7)
+    z = math.log(a / (1 - a))  # sigma(z) = a
+    right = float(bp.sigmoid_backward(np.array([[numeric]]), np.array([[z]]))[0, 0])
+    slide = float(bp.sigmoid_backward(np.array([[-y / a - (1 - y) / (1 - a)]]), np.array([[z]]))[0, 0])
+    assert right == pytest.approx(a - y, rel=1e-7)
+    assert slide == pytest.approx(-(a - y), rel=1e-12)
 
 
 @pytest.mark.parametrize("n, p, m", [(3, 2, 4), (1, 4, 1), (4, 4, 6), (2, 5, 3)])
@@ -289,12 +286,12 @@ def test_backward_one_sample_by_hand():
         assert float(grads[name][0, 0]) == pytest.approx(value, rel=1e-12), name
 
 
-def test_tanh_derivative_slip_of_seed_003():
-    # seed 003 writes tanh'(z) = 1 - (1 - g(z))^2; the derivative is 1 - g(z)^2
-    z = 1.0
-    numeric = (math.tanh(z + EPS) - math.tanh(z - EPS)) / (2 * EPS)
-    assert numeric == pytest.approx(1 - math.tanh(z) ** 2, rel=1e-8)          # 0.41997
-    assert abs(numeric - (1 - (1 - math.tanh(z)) ** 2)) > 0.5                  # 0.94319
+def test_tanh_derivative_slip_of_lecture_8():
+    # Lecture 8 writes tanh'(z) = 1 - (1 - g(z))^2; the derivative is 1 - g(z)^2
+    z = np.array([[1.0]])
+    numeric = (math.tanh(1.0 + EPS) - math.tanh(1.0 - EPS)) / (2 * EPS)
+    assert float(bp.tanh_prime(z)[0, 0]) == pytest.approx(numeric, rel=1e-8)              # 0.41997
+    assert abs(float(bp.tanh_prime(z)[0, 0]) - (1 - (1 - math.tanh(1.0)) ** 2)) > 0.5      # the slide's 0.94319
     # a backward built with the slide's formula fails a gradient check; the module's passes
     X, Y, params = network(np.random.default_rng(11), 3, 4, 1, 5)
     _, cache = my_forward(X, params, "tanh")
@@ -304,21 +301,22 @@ def test_tanh_derivative_slip_of_seed_003():
     assert relative_error(bp.backward(X, Y, params, cache, "tanh")["dW1"], numeric_dW1) < TOLERANCE
 
 
-def test_seed_004_hidden_derivative_is_tanh_not_logistic():
-    # seed 004 says its code "uses a logistic activation unit" but multiplies by 1 - H^2,
-    # the tanh derivative; with a logistic hidden layer the factor is H (1 - H)
+def test_the_machine_learning_lectures_hidden_derivative_is_tanh_not_logistic():
+    # Machine Learning, Lecture: Neural Networks says its code "uses a logistic activation unit" but multiplies by
+    # 1 - H^2, the tanh derivative; with a logistic hidden layer the factor is H (1 - H)
     X, Y, params = network(np.random.default_rng(12), 2, 3, 1, 6)
     _, cache = my_forward(X, params, "sigmoid")
     H = cache["A1"]
     numeric_dW1 = central_differences(lambda w: net_cost(X, Y, dict(params, W1=w), "sigmoid"), params["W1"])
     dZ = params["W2"].T @ (cache["A2"] - Y)
-    assert relative_error(dZ * (1 - H ** 2) @ X.T / 6, numeric_dW1) > 1e-2
-    assert relative_error(dZ * H * (1 - H) @ X.T / 6, numeric_dW1) < TOLERANCE
-    assert relative_error(bp.backward(X, Y, params, cache, "sigmoid")["dW1"], numeric_dW1) < TOLERANCE
+    dW1 = bp.backward(X, Y, params, cache, "sigmoid")["dW1"]
+    assert relative_error(dW1, numeric_dW1) < TOLERANCE
+    assert relative_error(dZ * H * (1 - H) @ X.T / 6, dW1) < TOLERANCE
+    assert relative_error(dZ * (1 - H ** 2) @ X.T / 6, dW1) > 1e-2
 
 
-def test_seed_004_missing_keepdims_breaks_the_update():
-    # seed 004 writes db = (1/m) np.sum(dA, axis = 1) without keepdims: a vector of shape (n_h,),
+def test_the_machine_learning_lectures_missing_keepdims_breaks_the_update():
+    # the lecture writes db = (1/m) np.sum(dA, axis = 1) without keepdims: a vector of shape (n_h,),
     # and b1 - alpha db1 then broadcasts (n_h, 1) against (n_h,) to an (n_h, n_h) matrix
     X, Y, params = network(np.random.default_rng(13), 2, 3, 1, 4)
     _, cache = my_forward(X, params, "tanh")
@@ -329,21 +327,24 @@ def test_seed_004_missing_keepdims_breaks_the_update():
     assert bp.update_parameters(params, grads, 0.1)["b1"].shape == (3, 1)
 
 
-def test_seed_003_dz_L_is_not_a_row_sum():
-    # seed 003 writes dz^[L] = (1/m) rowsum(a^[L] - y): that is db^[L]; dz^[L] = a^[L] - y, one entry per sample
+def test_lecture_8s_dz_L_is_not_a_row_sum():
+    # Lecture 8 writes dz^[L] = (1/m) rowsum(a^[L] - y): that is db^[L]; dz^[L] = a^[L] - y, one entry per sample
     X, Y, params = network(np.random.default_rng(14), 2, 3, 1, 6)
     _, cache = my_forward(X, params, "tanh")
     grads = bp.backward(X, Y, params, cache, "tanh")
     numeric_b2 = central_differences(lambda b: net_cost(X, Y, dict(params, b2=b), "tanh"), params["b2"])
     assert np.allclose(grads["db2"], np.mean(cache["A2"] - Y, axis=1, keepdims=True))
     assert relative_error(grads["db2"], numeric_b2) < TOLERANCE
-    # dJ/dZ2 of the mean cost is (A2 - Y)/m, a 1 x m row: it cannot be a single row sum
-    numeric_Z2 = central_differences(lambda z: my_cost(logistic(z), Y), cache["Z2"])
-    assert numeric_Z2.shape == (1, 6) and relative_error(numeric_Z2, (cache["A2"] - Y) / 6) < TOLERANCE
+    # dz^[L] = A2 - Y, one entry per sample, gives linear_backward the right dW2; the slide's row sum (1 x 1)
+    # cannot even be multiplied with the 6 columns of A1
+    dW2, db2, _ = bp.linear_backward(cache["A2"] - Y, cache["A1"], params["W2"])
+    assert np.allclose(dW2, grads["dW2"]) and np.allclose(db2, grads["db2"])
+    with pytest.raises(ValueError):
+        bp.linear_backward(np.sum(cache["A2"] - Y, axis=1, keepdims=True) / 6, cache["A1"], params["W2"])
 
 
 def test_symmetric_start_keeps_hidden_units_identical():
-    # seed 003: with equal weights every hidden unit computes the same function and gets the same update
+    # Lecture 8: with equal weights every hidden unit computes the same function and gets the same update
     rng = np.random.default_rng(15)
     X = rng.normal(0, 1, (2, 20))
     Y = (X[0:1] * X[1:2] > 0).astype(float)

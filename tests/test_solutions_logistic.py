@@ -110,28 +110,25 @@ def test_sigmoid_does_not_modify_its_argument():
     np.testing.assert_array_equal(z, before)
 
 
-def test_sigmoid_derivative_seed_001_slip():
-    """Seed 001: d sigma/dx = e^{-x} / (1 + e^x)^2. The denominator is (1 + e^{-x})^2:
-    d sigma/dx = e^{-x} / (1 + e^{-x})^2 = sigma(x)(1 - sigma(x))."""
+def test_sigmoid_derivative_slip_of_activation_functions_and_error_functions():
+    """The lecture writes d sigma/dx = e^{-x} / (1 + e^x)^2. The derivative of the reference sigmoid is
+    e^{-x} / (1 + e^{-x})^2; the slide's form is e^{2x} times smaller (the ratio 01's note quotes)."""
     for x in (-3.0, -0.5, 1.0, 2.0, 4.0):
         numeric = (loop.sigmoid(x + EPS) - loop.sigmoid(x - EPS)) / (2 * EPS)
-        right = math.exp(-x) / (1 + math.exp(-x)) ** 2
-        assert abs(numeric - right) / abs(right) < GRAD_TOL
-        assert math.isclose(right, sigma(x) * (1 - sigma(x)), rel_tol=1e-12)
+        assert abs(numeric - math.exp(-x) / (1 + math.exp(-x)) ** 2) / numeric < GRAD_TOL
         slide = math.exp(-x) / (1 + math.exp(x)) ** 2  # the slide's denominator
-        assert not math.isclose(slide, right, rel_tol=1e-3)  # slide's formula is off wherever x != 0
+        assert numeric / slide == pytest.approx(math.exp(2 * x), rel=1e-6)
 
 
-def test_logistic_formula_seed_004_sign_slip():
-    """Seed 004: logistic(X lambda^T + b) = 1 / (1 + e^{-X lambda^T + b}). The exponent is
-    -(w^T x + b): the bias gets the minus sign too."""
+def test_logistic_formula_sign_slip_of_the_machine_learning_lecture():
+    """The recap writes logistic(X lambda^T + b) = 1 / (1 + e^{-X lambda^T + b}). The exponent is
+    -(w^T x + b): the bias gets the minus sign too. 01's demo: w = (1.5, -0.5), x = (2, 1), b = -1."""
     w, x, b = np.array([[1.5], [-0.5]]), np.array([[2.0], [1.0]]), -1.0
-    score = 1.5 * 2.0 + (-0.5) * 1.0 + b  # w^T x + b = 1.5
-    right = 1 / (1 + math.exp(-score))
-    assert math.isclose(loop.sigmoid((w.T @ x).item() + b), right, rel_tol=1e-12)
-    slide = 1 / (1 + math.exp(-(1.5 * 2.0 + (-0.5) * 1.0) + b))  # slide gives 0.9707, the correct value is 0.8176
-    assert abs(slide - right) > 0.1
-    assert math.isclose(right, 0.8175744761936437, rel_tol=1e-12)  # = 1 / (1 + e^{-1.5})
+    a = loop.sigmoid((w.T @ x).item() + b)
+    assert math.isclose(a, sigma(1.5 * 2.0 + (-0.5) * 1.0 + b), rel_tol=1e-12)
+    slide = 1 / (1 + math.exp(-(1.5 * 2.0 + (-0.5) * 1.0) + b))  # 0.9707 on the slide's reading, 0.8176 right
+    assert abs(slide - a) > 0.1
+    assert math.isclose(slide, loop.sigmoid((w.T @ x).item() - b), rel_tol=1e-12)  # the bias with the wrong sign
 
 
 # ---- loss ------------------------------------------------------------------------
@@ -150,26 +147,25 @@ def test_loss_of_one_half_is_ln_2():
     assert math.isclose(loop.loss(0.5, 1), math.log(2), rel_tol=1e-12)
 
 
-def test_bce_seed_001_missing_minus_sign():
-    """Seed 001 writes L = y log y_hat + (1 - y) log(1 - y_hat), without the minus sign:
-    that is never positive and ranks a bad prediction as better than a good one."""
+def test_bce_without_its_minus_sign_ranks_predictions_backwards():
+    """Activation Functions and Error Functions first writes L = y log y_hat + (1 - y) log(1 - y_hat), without the
+    minus sign: the negative of the loss, which ranks a bad prediction as better than a good one."""
     good, bad = 0.9, 0.1  # predictions for a sample with y = 1
     slide = lambda a, y: y * math.log(a) + (1 - y) * math.log(1 - a)  # noqa: E731
-    assert slide(good, 1) < 0 and slide(bad, 1) < slide(good, 1)  # the slide's ranking is reversed
     assert loop.loss(good, 1) < loop.loss(bad, 1)
-    assert math.isclose(loop.loss(good, 1), -slide(good, 1), rel_tol=1e-12)
+    for a, y in ((good, 1), (bad, 1), (0.3, 0)):
+        assert math.isclose(slide(a, y), -loop.loss(a, y), rel_tol=1e-12)
 
 
-def test_loss_derivatives_and_seed_001_sign_slip():
-    """dL/da = -y/a + (1 - y)/(1 - a); seed 001's first line has -(1 - y)/(1 - a).
+def test_loss_derivatives_and_the_dL_da_sign_slip():
+    """dL/da = -y/a + (1 - y)/(1 - a); Activation Functions and Error Functions has -(1 - y)/(1 - a) in its first line.
     dL/dz = a - y through the sigmoid."""
     for a, y in ((0.3, 0), (0.3, 1), (0.75, 0), (0.75, 1)):
         numeric = (loop.loss(a + EPS, y) - loop.loss(a - EPS, y)) / (2 * EPS)
-        right = -y / a + (1 - y) / (1 - a)
-        assert abs(numeric - right) / abs(right) < GRAD_TOL
+        assert abs(numeric - (-y / a + (1 - y) / (1 - a))) / abs(numeric) < GRAD_TOL
         slide = -y / a - (1 - y) / (1 - a)
         if y == 0:
-            assert math.isclose(slide, -right)  # slide says -1/(1-a), the correct value is +1/(1-a)
+            assert math.isclose(slide, -numeric, rel_tol=1e-6)  # the slide's sign turns the derivative around
     for z in (-2.0, 0.5, 3.0):
         for y in (0, 1):
             numeric = (loop.loss(sigma(z + EPS), y) - loop.loss(sigma(z - EPS), y)) / (2 * EPS)
@@ -178,7 +174,7 @@ def test_loss_derivatives_and_seed_001_sign_slip():
 
 # ---- propagate_loop and propagate --------------------------------------------------
 
-def seed_000_loop(w1, w2, b, X, Y):
+def implement_all_that(w1, w2, b, X, Y):
     """The slide "Implement all that", line by line, for two features."""
     m = X.shape[1]
     J = 0.0
@@ -201,7 +197,7 @@ def test_propagate_reproduces_the_slide_loop(propagate):
     X = np.array([[1.0, -2.0, 0.5, 3.0], [3.0, 0.0, -1.0, 0.25]])
     Y = np.array([[1, 0, 1, 0]])
     w, b = np.array([[0.5], [-0.25]]), 0.1
-    J, dw1, dw2, db = seed_000_loop(0.5, -0.25, 0.1, X, Y)
+    J, dw1, dw2, db = implement_all_that(0.5, -0.25, 0.1, X, Y)
     got_J, got_dw, got_db = propagate(w, b, X, Y)
     assert type(got_J) is float and type(got_db) is float
     assert got_dw.shape == (2, 1)
@@ -233,18 +229,19 @@ def test_propagate_cost_and_gradient_check(propagate, seed, shape):
     assert relative_error(db, num_db) < GRAD_TOL
 
 
-def test_seed_004_half_gradient_slip():
-    """Seed 004: d lambda = (1/(2m)) X E^T and db = (1/(2m)) sum E. The gradient of the
-    cross-entropy cost (1/m) sum L is (1/m) X E^T: the slide's is half of it."""
+def test_half_gradient_slip_of_the_machine_learning_lecture():
+    """The lecture writes d lambda = (1/(2m)) X E^T and db = (1/(2m)) sum E. The gradient of the
+    cross-entropy cost (1/m) sum L is (1/m) X E^T, which propagate and propagate_loop return: the slide's is half."""
     w, b, X, Y = random_problem(11, 3, 8)
     num_dw, num_db = numerical_gradient(w, b, X, Y)
     m = X.shape[1]
     E = np.array([[sigma(float(w[:, 0] @ X[:, i]) + b) - Y[0, i] for i in range(m)]])
     slide_dw, slide_db = X @ E.T / (2 * m), float(np.sum(E)) / (2 * m)
-    np.testing.assert_allclose(slide_dw, num_dw / 2, rtol=1e-6)  # slide says 1/(2m), the correct factor is 1/m
-    assert math.isclose(slide_db, num_db / 2, rel_tol=1e-6)
-    _, dw, db = vec.propagate(w, b, X, Y)
-    assert relative_error(dw, num_dw) < GRAD_TOL and relative_error(db, num_db) < GRAD_TOL
+    for propagate in PROPAGATES:
+        _, dw, db = propagate(w, b, X, Y)
+        assert relative_error(dw, num_dw) < GRAD_TOL and relative_error(db, num_db) < GRAD_TOL
+        np.testing.assert_allclose(slide_dw, dw / 2, rtol=1e-12)
+        assert math.isclose(slide_db, db / 2, rel_tol=1e-12)
 
 
 @pytest.mark.parametrize("seed, shape", list(enumerate(SHAPES + [(30, 200)])))
@@ -325,7 +322,7 @@ def test_training_lowers_the_cost():
 
 
 def test_the_slides_alpha_of_1e_5_barely_moves():
-    """Seed 000's alpha = 0.00001: on standardised features, 200 iterations leave the cost near ln 2,
+    """The slide's alpha = 0.00001 ("Implement all that"): on standardised features, 200 iterations leave the cost near ln 2,
     while alpha = 0.5 gets over a hundred times further."""
     rng = np.random.default_rng(2)
     Y = (rng.random((1, 50)) < 0.5).astype(np.int64)

@@ -2,8 +2,8 @@
 
 Every expected value is derived here: from the formulas with math.exp /
 math.log / math.tanh, from central differences computed in this file, or from
-the seeds' worked examples recomputed by hand. Where a slide is wrong the test
-asserts the right value and a comment names the slip.
+the lectures' worked examples recomputed by hand. Where a slide is wrong the test
+asserts that the module's value differs from the slide's, and a comment names the slip.
 """
 import copy
 import math
@@ -118,17 +118,19 @@ def test_no_overflow_for_inputs_of_size_1000(name):
         assert A[0, 0] == -1.0 and A[0, -1] == 1.0
 
 
-def test_seed_002_tanh_code_overflows_where_ours_does_not():
-    # seed 002's tanh: ex = np.exp(x); e_x = np.exp(-x); (ex - e_x) / (ex + e_x): inf / inf = nan for x = 1000
+def test_the_lectures_tanh_code_overflows_where_ours_does_not():
+    # Deep Learning for Vision's tanh: ex = np.exp(x); e_x = np.exp(-x); (ex - e_x) / (ex + e_x): nan for |x| = 1000
+    x = np.array([-1000.0, -2.0, 0.5, 1000.0])
     with np.errstate(all="ignore"):
-        x = np.array([1000.0])
         slide = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
-    assert np.isnan(slide[0])
-    assert net.tanh(x)[0] == 1.0
+    ours = net.tanh(x)
+    np.testing.assert_array_equal(np.isnan(slide), [True, False, False, True])
+    np.testing.assert_allclose(ours[1:3], slide[1:3], rtol=1e-12)  # the same function where it does not overflow
+    assert ours[0] == -1.0 and ours[-1] == 1.0
 
 
 def test_tanh_is_a_scaled_sigmoid():
-    # seed 004: tanh "is a scaled version of the Sigmoid curve": tanh(z) = 2 sigma(2z) - 1
+    # Machine Learning, Lecture: Neural Networks: tanh "is a scaled version of the Sigmoid curve": tanh(z) = 2 sigma(2z) - 1
     z = np.linspace(-4, 4, 17)
     np.testing.assert_allclose(net.tanh(z), 2 * elementwise(sigmoid_math, 2 * z) - 1, rtol=1e-12, atol=1e-15)
 
@@ -160,19 +162,18 @@ def test_sigmoid_and_tanh_derivatives_from_first_principles():
     assert float(net.tanh_prime(np.array(0.0))) == 1.0
 
 
-def test_seed_003_tanh_derivative_slip():
-    # seed 003 writes tanh'(z) = 1 - (1 - g(z))^2 = 1 - a^2; only the last form, 1 - a^2, is right.
+def test_tanh_derivative_slip_of_lecture_8():
+    # Lecture 8 writes tanh'(z) = 1 - (1 - g(z))^2 = 1 - a^2; only the last form, 1 - a^2, is right.
     z = np.array([-1.5, -0.4, 0.6, 2.0])
     a = np.tanh(z)
-    numerical = central_difference(np.tanh, z)
-    assert relative_error(net.tanh_prime(z), numerical) < 1e-7
+    assert relative_error(net.tanh_prime(z), central_difference(np.tanh, z)) < 1e-7
     np.testing.assert_allclose(net.tanh_prime(z), 1 - a ** 2, rtol=1e-12)
     slide_form = 1 - (1 - a) ** 2  # = 2a - a^2, negative for a < 0: not a derivative of tanh
-    assert np.max(np.abs(slide_form - numerical)) > 0.5
+    assert np.max(np.abs(slide_form - net.tanh_prime(z))) > 0.5
 
 
-def test_seed_004_backprop_uses_tanh_derivative_not_logistic():
-    # seed 004's backprop slide says it "uses a logistic activation unit" but multiplies by 1 - H^2,
+def test_the_machine_learning_lectures_backprop_uses_tanh_derivative_not_logistic():
+    # the backprop slide of Machine Learning, Lecture: Neural Networks says it "uses a logistic activation unit" but multiplies by 1 - H^2,
     # which is tanh's derivative; the logistic's is H (1 - H).
     z = np.array([-1.0, 0.5, 2.0])
     assert np.allclose(net.tanh_prime(z), 1 - np.tanh(z) ** 2)
@@ -191,27 +192,26 @@ def test_derivatives_at_zero_follow_the_course_convention():
 
 # ---- count_parameters ----------------------------------------------------------------
 
-def test_count_parameters_seed_002_pytorch_network():
-    # seed 002: Linear(4, 5), Linear(5, 5), Linear(5, 3): 4*5+5 + 5*5+5 + 5*3+3 = 25 + 30 + 18 = 73
-    # (the slide labels the last term "Hidden layer 3": it is the output layer; the network has 2 hidden layers)
-    expected = (4 * 5 + 5) + (5 * 5 + 5) + (5 * 3 + 3)
-    assert expected == 73
+def test_count_parameters_of_the_pytorch_network_of_deep_learning_for_vision():
+    # Linear(4, 5), Linear(5, 5), Linear(5, 3): 4*5+5 + 5*5+5 + 5*3+3 (the slide labels the last term "Hidden layer 3":
+    # it is the output layer, Linear(5, 3); the network has 2 hidden layers)
     count = net.count_parameters([4, 5, 5, 3])
-    assert count == expected and type(count) is int
+    assert count == (4 * 5 + 5) + (5 * 5 + 5) + (5 * 3 + 3) and type(count) is int
+    assert count - net.count_parameters([4, 5, 5]) == net.count_parameters([5, 3]) == 5 * 3 + 3
 
 
-def test_count_parameters_seed_003_shallow_network_and_l_equals_1():
-    # seed 003: 2 inputs, 3 hidden units, 1 output: 3*2+3 + 1*3+1 = 13
+def test_count_parameters_of_lecture_8s_shallow_network_and_l_equals_1():
+    # Lecture 8: 2 inputs, 3 hidden units, 1 output: 3*2+3 + 1*3+1 = 13
     assert net.count_parameters([2, 3, 1]) == 3 * 2 + 3 + 1 * 3 + 1 == 13
-    # seed 003: L = 1 (logistic regression) has n0 * 1 + 1 parameters
+    # Lecture 8: L = 1 (logistic regression) has n0 * 1 + 1 parameters
     for n0 in (1, 5, 30):
         assert net.count_parameters([n0, 1]) == n0 + 1
 
 
 def test_count_parameters_other_networks():
-    # seed 002's 3-3-4-1 network (layers 1 and 2 hidden, layer 3 the output)
+    # the 3-3-4-1 network of Deep Learning for Vision (layers 1 and 2 hidden, layer 3 the output)
     assert net.count_parameters([3, 3, 4, 1]) == (3 * 3 + 3) + (4 * 3 + 4) + (1 * 4 + 1) == 33
-    # seed 000's 5-3-1 and 6-4-2 networks
+    # the 5-3-1 and 6-4-2 networks of Introduction to Neural Networks, Part 2
     assert net.count_parameters([5, 3, 1]) == 15 + 3 + 3 + 1
     assert net.count_parameters([6, 4, 2]) == 24 + 4 + 8 + 2
     assert net.count_parameters((784, 128, 64, 10)) == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
@@ -226,13 +226,13 @@ def test_count_parameters_agrees_with_initialize_parameters():
 
 # ---- initialize_parameters ---------------------------------------------------------------
 
-def test_initialize_parameters_seed_000_dimensions_question():
-    # seed 000: 6 inputs, 4 hidden units, 2 outputs; the slide answers a=4, b=6 for W1
+def test_initialize_parameters_answers_the_dimensions_question():
+    # Introduction to Neural Networks, Part 2: 6 inputs, 4 hidden units, 2 outputs; the slide answers a=4, b=6 for W1
     params = net.initialize_parameters(6, 4, 2, seed=1)
     assert set(params) == {"W1", "b1", "W2", "b2"}
     assert params["W1"].shape == (4, 6) and params["b1"].shape == (4, 1)
     assert params["W2"].shape == (2, 4) and params["b2"].shape == (2, 1)
-    # seed 000's first network: W1 (3x5), b1 (3x1), W2 (1x3), b2 (1x1)
+    # the lecture's first network: W1 (3x5), b1 (3x1), W2 (1x3), b2 (1x1)
     p = net.initialize_parameters(5, 3, 1)
     assert [p[k].shape for k in ("W1", "b1", "W2", "b2")] == [(3, 5), (3, 1), (1, 3), (1, 1)]
 
@@ -264,30 +264,15 @@ def test_small_weights_keep_the_first_output_near_one_half():
 
 # ---- forward ----------------------------------------------------------------------------
 
-def test_seed_004_worked_forward_pass():
+def test_the_worked_forward_pass_of_the_machine_learning_lecture():
     # input <0.2, 0.5, -0.9>, bias 0.1 everywhere, sigmoid in both layers; weights read from the products
     # shown on the slides: neuron 1 (1.2, 0.9, 0.3), neuron 2 (0.2, 0.3, 0.1), neuron 3 (1.3, 1.9, 0.1),
-    # output (0.2, 0.6, 0.2).
+    # output (0.2, 0.6, 0.2). The module's pass is checked against the hand computation, then against the
+    # slide's numbers: the right ones agree to the slide's rounding, the wrong ones do not.
     x = [0.2, 0.5, -0.9]
     W1 = [[1.2, 0.9, 0.3], [0.2, 0.3, 0.1], [1.3, 1.9, 0.1]]
     W2 = [[0.2, 0.6, 0.2]]
     z1, a1, z2, a2 = forward_by_hand(x, W1, [0.1] * 3, W2, [0.1], sigmoid_math)
-    # neuron 1: the slide's z = 0.52 is right; the slide's sigmoid(0.52) = 0.62 is 0.627 (0.63 to 2 places)
-    assert abs(z1[0] - 0.52) < 1e-12
-    assert abs(a1[0] - 0.6271) < 1e-4
-    # neuron 2: the slide says z = 0.55, the correct value is 0.20 (0.55 is sigmoid(0.20));
-    # the slide then takes sigmoid(0.55) = 0.63, the correct activation is sigmoid(0.20) = 0.550
-    assert abs(z1[1] - 0.20) < 1e-12
-    assert abs(a1[1] - 0.5498) < 1e-4
-    assert abs(sigmoid_math(0.55) - 0.634) < 1e-3  # what the slide computed instead
-    # neuron 3: z = 1.22, sigmoid = 0.77: the slide is right
-    assert abs(z1[2] - 1.22) < 1e-12 and abs(a1[2] - 0.7721) < 1e-4
-    # output: the slide says z = 0.756 and 0.68; the correct values are z = 0.710 and 0.670
-    # (0.756 and 0.68 follow from the slide's wrong 0.62 and 0.63)
-    assert abs(0.62 * 0.2 + 0.63 * 0.6 + 0.77 * 0.2 + 0.1 - 0.756) < 1e-12
-    assert abs(z2[0] - 0.7097) < 1e-4
-    assert abs(a2[0] - 0.6703) < 1e-4
-
     params = {"W1": np.array(W1), "b1": np.full((3, 1), 0.1), "W2": np.array(W2), "b2": np.full((1, 1), 0.1)}
     X = np.array(x).reshape(3, 1)
     A2, cache = net.forward(X, params, hidden_activation="sigmoid")
@@ -296,6 +281,18 @@ def test_seed_004_worked_forward_pass():
     np.testing.assert_allclose(cache["Z2"], [[z2[0]]], rtol=1e-12)
     np.testing.assert_allclose(A2, [[a2[0]]], rtol=1e-12)
     np.testing.assert_allclose(net.forward_loop(X, params, hidden_activation="sigmoid"), [[a2[0]]], rtol=1e-12)
+    Z1, A1 = cache["Z1"][:, 0], cache["A1"][:, 0]
+    # right on the slides: z = 0.52 and 1.22, sigmoid(1.22) = 0.77
+    assert round(Z1[0], 2) == 0.52 and round(Z1[2], 2) == 1.22 and round(A1[2], 2) == 0.77
+    # neuron 1: the slide's sigmoid(0.52) = 0.62 is 0.627
+    assert round(A1[0], 3) == 0.627
+    # neuron 2: the slide's z = 0.55 is sigmoid(0.20), the activation; it then takes sigmoid(0.55) = 0.63
+    assert round(Z1[1], 2) == 0.20 and round(A1[1], 2) == 0.55
+    assert round(float(net.sigmoid(np.array(A1[1]))), 2) == 0.63
+    # output: the slide's 0.756 and 0.68 follow from its 0.62, 0.63, 0.77; the right values are 0.710 and 0.670
+    slide_z2 = float(np.array(W2[0]) @ np.array([0.62, 0.63, 0.77]) + 0.1)
+    assert round(slide_z2, 3) == 0.756 and round(float(net.sigmoid(np.array(slide_z2))), 2) == 0.68
+    assert round(float(cache["Z2"][0, 0]), 3) == 0.710 and round(float(A2[0, 0]), 3) == 0.670
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
@@ -346,7 +343,7 @@ def test_activations_table():
 
 
 def test_without_non_linearity_two_layers_are_one_linear_map():
-    # seeds 000 and 003: with g(z) = z, a2 = W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2)
+    # Introduction to Neural Networks, Part 2 and Lecture 8: with g(z) = z, a2 = W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2)
     # relu is the identity where every Z1 > 0, so forward's Z2 must equal the collapsed map there
     rng = np.random.default_rng(5)
     X = rng.uniform(0.5, 1.5, (3, 8))
