@@ -15,7 +15,7 @@ import time
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.sample_class import ENDLESS, MISTAKES
 
@@ -95,7 +95,9 @@ def test_broken_notebooks_are_reported_and_the_batch_goes_on(course):
     assert "propagate did not return within" in ed
     assert re.search(r"fay/03_two_layer_forward: .*kernel died", report)
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
-        assert gb.find_submission("01_logistic_loop", "dora").score == 0
+        # an unreadable notebook is the student's to fix and resubmit: rejected, nothing recorded
+        with pytest.raises(MissingEntry):
+            gb.find_submission("01_logistic_loop", "dora")
     grades = cell_grades(root, "fay", "03_two_layer_forward")
     assert any(s == m > 0 for s, m in grades.values()), "cells before the kernel died keep their points"
     assert any(s == 0 < m for s, m in grades.values()), "cells after the kernel died earn nothing"
