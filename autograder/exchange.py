@@ -343,9 +343,10 @@ def release_feedback(api, course, sub, status, problems):
         with open(os.path.join(folder, "timestamp.txt"), "w") as f:
             f.write(sub.stamp)
     if not glob.glob(os.path.join(glob.escape(folder), "*.html")):
+        # a page for each notebook the student may hold: the student's fetch finds those of their own copy
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems or ["the grader found nothing to grade"])
-        for notebook in glob.glob(os.path.join(glob.escape(submitted), "*.ipynb")):
-            name = os.path.basename(notebook)[:-6]
+        notebooks = course.source_notebooks(assignment) + glob.glob(os.path.join(glob.escape(submitted), "*.ipynb"))
+        for name in sorted({os.path.basename(p)[:-6] for p in notebooks}):
             with open(os.path.join(folder, name + ".html"), "w", encoding="utf-8") as f:
                 f.write(NOT_GRADED.format(notebook=html.escape(name), assignment=html.escape(assignment),
                                           stamp=html.escape(sub.stamp), problems=items))

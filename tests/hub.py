@@ -7,14 +7,16 @@ fetch_feedback), as nbgrader's command line does, either in this process
 under a student id of their own (`Student`), or as real Unix users of their
 own running nbgrader's command line (`UnixStudents`, root only).
 """
+import glob
+import logging
 import os
+import pwd
 import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import nbformat
@@ -44,7 +46,7 @@ def run_cli(root, *args, timeout=900):
     return proc
 
 
-def student_config(folder, exchange):
+def student_config(exchange):
     """What a student's nbgrader_config.py says on the hub."""
     return (f"c = get_config()\nc.CourseDirectory.course_id = {COURSE_ID!r}\n"
             f"c.Exchange.root = {exchange!r}\n")
@@ -56,6 +58,7 @@ class Student:
 
     def __init__(self, name, folder, exchange):
         from traitlets.config import Config
+        logging.getLogger("traitlets").setLevel(logging.ERROR)  # nbgrader's exchange logs every step
         self.name, self.folder = name, str(folder)
         os.makedirs(self.folder, exist_ok=True)
         self.config = Config()
@@ -187,3 +190,108 @@ def score_of(page):
     """(score, max score) from a feedback page: nbgrader's header says 'Score: 28.0 / 30.0'."""
     found = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", re.sub(r"<[^>]+>", " ", page))
     return (float(found.group(1)), float(found.group(2))) if found else None
+
+
+# ---- students as Unix users of their own -----------------------------------------------------------
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def unix_students_unavailable():
+    """Why students cannot be Unix users of their own here, or None."""
+    if os.geteuid() != 0:
+        return "creating Unix users needs root"
+    if not shutil.which("useradd") or not shutil.which("runuser"):
+        return "useradd and runuser are missing"
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        return f"{SYSTEM_PYTHON} is missing (apt-get install python3)"
+    version = subprocess.run([SYSTEM_PYTHON, "-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    if version != str(tuple(sys.version_info[:2])):
+        return f"{SYSTEM_PYTHON} is Python {version}, not this venv's {tuple(sys.version_info[:2])}"
+    return None
+
+
+def shared_venv(folder):
+    """This venv, runnable by every user, at folder: hard links to its files
+    (a copy where links cannot be made) on Debian's /usr/bin/python3 of the
+    same version, because the venv's own interpreter may live where other
+    users cannot go (pyenv under /root). The course's package is copied in:
+    the editable install points into the repository, which may be private."""
+    made = subprocess.run(["cp", "-al", sys.prefix, folder], capture_output=True)
+    if made.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run(["cp", "-a", sys.prefix, folder], check=True)
+    for name in os.listdir(os.path.join(folder, "bin")):
+        if re.fullmatch(r"python[\d.]*", name):
+            os.remove(os.path.join(folder, "bin", name))  # unlink only: the original stays as it was
+            os.symlink(SYSTEM_PYTHON, os.path.join(folder, "bin", name))
+    os.remove(os.path.join(folder, "pyvenv.cfg"))
+    with open(os.path.join(folder, "pyvenv.cfg"), "w") as f:
+        f.write(f"home = {os.path.dirname(SYSTEM_PYTHON)}\ninclude-system-site-packages = false\n")
+    site = glob.glob(os.path.join(folder, "lib", "python3*", "site-packages"))[0]
+    for path in glob.glob(os.path.join(site, "__editable__*nn_course*")):
+        os.remove(path)
+    shutil.copytree(os.path.join(REPO, "autograder"), os.path.join(site, "autograder"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return os.path.join(folder, "bin", "python")
+
+
+class UnixStudents:
+    """Students who are Unix users of their own, each with a home (their
+    course folder) and ~/.jupyter/nbgrader_config.py naming the course and the
+    exchange, running nbgrader's command line, as on a hub. Use as a context
+    manager: the users, their homes and their processes are removed at the end."""
+
+    def __init__(self, base, exchange, names):
+        self.base, self.exchange = str(base), exchange
+        os.chmod(self.base, 0o755)
+        self.python = shared_venv(os.path.join(self.base, "student-venv"))
+        tag = secrets.token_hex(2)
+        self.users = {}  # student -> Unix user (= student id)
+        try:
+            for name in names:
+                self.users[name] = user = f"nn{tag}{name}"[:32]
+                subprocess.run([shutil.which("useradd"), "--create-home", "--shell", "/bin/sh", user], check=True)
+                config = os.path.join(self.home(name), ".jupyter")
+                self.run(name, "-c", f"import os; os.makedirs({config!r}); "
+                         f"open({config + '/nbgrader_config.py'!r}, 'w').write({student_config(exchange)!r})")
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def home(self, name):
+        return pwd.getpwnam(self.users[name]).pw_dir
+
+    def env(self, name):
+        return {"HOME": self.home(name), "USER": self.users[name], "LANG": "C.UTF-8",
+                "PATH": os.path.dirname(self.python) + ":/usr/bin:/bin"}
+
+    def run(self, name, *args, check=True, timeout=300):
+        """python ARGS as the student, in their home."""
+        proc = subprocess.run([shutil.which("runuser"), "-u", self.users[name], "--", self.python, *args],
+                              cwd=self.home(name),
+                              env=self.env(name), capture_output=True, text=True, timeout=timeout)
+        if check:
+            assert proc.returncode == 0, f"{name}: {args} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        return proc
+
+    def nbgrader(self, name, *args, **kw):
+        return self.run(name, "-m", "nbgrader", *args, **kw)
+
+    def write(self, name, path, text):
+        """A file the student writes (their own, with their permissions)."""
+        self.run(name, "-c", f"open({path!r}, 'w').write({text!r})")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        from autograder.sandbox import kill_user
+        for user in self.users.values():
+            try:
+                kill_user(pwd.getpwnam(user).pw_uid)  # what these new users still run (started by the test)
+            except KeyError:
+                continue
+            subprocess.run([shutil.which("userdel"), "--remove", user], capture_output=True)
+        shutil.rmtree(os.path.join(self.base, "student-venv"), ignore_errors=True)

@@ -1,0 +1,255 @@
+"""The class on a hub: nbgrader's exchange round trip with students who are Unix
+users of their own, and the grading service (`python -m autograder serve`):
+grading on submission, hostile and broken submissions, a restart, a burst.
+
+    .venv/bin/python -m pytest tests/test_exchange.py     # about 8 minutes on 2 shared cores; root
+"""
+import datetime
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
+
+from autograder.sample_class import with_function
+
+from conftest import ASSIGNMENTS
+from hub import (Service, Student, UnixStudents, make_hub, read_feedback, run_cli, score_of, solved_notebook,
+                 unix_students_unavailable, wait_for_feedback)
+
+A = "01_logistic_loop"
+WRONG_SIGMOID = "def sigmoid(z):\n    return 0.5 + 0 * np.asarray(z, dtype=float)\n"
+
+pytestmark = [
+    pytest.mark.skipif(A not in ASSIGNMENTS, reason=f"source/{A} does not exist yet"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="the grading sandbox needs root"),
+]
+
+
+def gradebook(root):
+    return Gradebook(f"sqlite:///{root}/gradebook.db")
+
+
+def submission_of(root, student, assignment=A):
+    """(timestamp, autograded score, max, late penalty) of a student's submission in the gradebook."""
+    with gradebook(root) as gb:
+        sub = gb.find_submission(assignment, student)
+        return sub.timestamp, sub.code_score, sub.max_code_score, sub.late_submission_penalty
+
+
+def inbound_names(exchange, student):
+    return sorted(n for n in os.listdir(os.path.join(exchange, "nn-from-scratch", "inbound"))
+                  if n.startswith(student + "+"))
+
+
+def stamp_of(name):
+    return name.rsplit("+", 3)[2]
+
+
+# ---- the round trip with nbgrader's exchange, students as Unix users ----------------------------
+
+def test_round_trip_on_a_hub():
+    """release -> fetch -> submit (twice) -> collect -> autograde -> feedback -> release -> fetch_feedback,
+    with the instructor and each student in course folders of their own, students as Unix users."""
+    unavailable = unix_students_unavailable()
+    if unavailable:
+        pytest.skip(unavailable)
+    base = tempfile.mkdtemp(prefix="nn-hub-")  # /tmp: every user can reach the exchange in it
+    try:
+        root, exchange = make_hub(base, check_owner=True)
+        os.chmod(root, 0o700)  # the instructor's course: no student reads the sources or the gradebook
+        run_cli(root, "release", A, "--exchange")
+        inbound = os.path.join(exchange, "nn-from-scratch", "inbound")
+        assert os.stat(inbound).st_mode & 0o1777 == 0o1733, oct(os.stat(inbound).st_mode)
+        solved, wrong = solved_notebook(root, A), with_function(solved_notebook(root, A), "sigmoid", WRONG_SIGMOID)
+        with UnixStudents(base, exchange, ["ada", "ben", "eve"]) as students:
+            ada, ben, eve = (students.users[n] for n in ("ada", "ben", "eve"))
+            for name in ("ada", "ben"):
+                students.nbgrader(name, "fetch_assignment", A)
+            notebook = lambda name: os.path.join(students.home(name), A, f"{A}.ipynb")
+            assert os.stat(notebook("ada")).st_uid == os.stat(students.home("ada")).st_uid
+
+            # ada submits twice: a wrong sigmoid, then everything right
+            for nb in (wrong, solved):
+                students.write("ada", notebook("ada"), nbformat.writes(nb))
+                students.nbgrader("ada", "submit", A)
+                time.sleep(1.1)  # nbgrader's timestamps tell them apart
+            first, second = inbound_names(exchange, ada)
+            assert first < second
+
+            # eve cannot list inbound/, cannot remove ada's submission, and forges one in ada's name
+            probe = students.run("eve", "-c", f"""
+import os, shutil
+for what, act in [("list", lambda: os.listdir({inbound!r})),
+                  ("rename", lambda: os.rename({inbound + '/' + second!r}, {inbound + '/' + second + 'x'!r})),
+                  ("read the course", lambda: os.listdir({root!r}))]:
+    try:
+        act(); print(what, "allowed")
+    except PermissionError:
+        print(what, "refused")
+import datetime
+stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+forged = {inbound!r} + "/{ada}+{A}+" + stamp + "+forged"
+os.mkdir(forged)
+open(forged + "/{A}.ipynb", "w").write("{{not a notebook")
+open(forged + "/timestamp.txt", "w").write(stamp)
+""")
+            assert probe.stdout.split("\n")[:3] == ["list refused", "rename refused", "read the course refused"], \
+                probe.stdout
+            assert len(inbound_names(exchange, ada)) == 3
+
+            # the due date passes; ben submits late
+            with gradebook(root) as gb:
+                gb.update_or_create_assignment(A, duedate=datetime.datetime.utcnow())
+            time.sleep(1.1)
+            students.write("ben", notebook("ben"), nbformat.writes(solved))
+            students.nbgrader("ben", "submit", A)
+
+            # the instructor: collect (the forgery refused), autograde, feedback released to the exchange
+            proc = run_cli(root, "collect", A)
+            assert f"refused {ada}+{A}+" in proc.stderr and f"belongs to the user {eve}" in proc.stderr, proc.stderr
+            assert f"collected {ada}/{A} (submitted {stamp_of(second)})" in proc.stdout, proc.stdout
+            run_cli(root, "autograde", A)
+            run_cli(root, "feedback", A, "--release")
+
+            # the newest of ada's own submissions counts, on time; the earlier ones stay in inbound/
+            when, score, top, penalty = submission_of(root, ada)
+            assert when == parse_utc(stamp_of(second)) and score == top > 0 and not penalty
+            assert inbound_names(exchange, ada)[:2] == [first, second]
+            # ben's is late: 10% per started day (course_config.py)
+            when, score, top, penalty = submission_of(root, ben)
+            assert score == top and penalty == pytest.approx(0.1 * score)
+
+            # each student fetches the feedback of the submission that counted
+            for name in ("ada", "ben"):
+                students.nbgrader(name, "fetch_feedback", A)
+            pages = read_feedback(os.path.join(students.home("ada"), A, "feedback"))
+            assert list(pages) == [stamp_of(second)], pages.keys()
+            assert score_of(pages[stamp_of(second)][A])[0] == top
+            pages = read_feedback(os.path.join(students.home("ben"), A, "feedback"))
+            assert len(pages) == 1
+            students.nbgrader("eve", "fetch_feedback", A)  # nothing of anyone else's
+            assert not os.path.exists(os.path.join(students.home("eve"), A))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# ---- the grading service -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """(course root, exchange, folder for students): assignment 01 released to the exchange.
+    Students act in this process under ids of their own (their submissions belong to root)."""
+    base = tmp_path_factory.mktemp("hub")
+    root, exchange = make_hub(base, check_owner=False)
+    run_cli(root, "release", A, "--exchange")
+    return root, exchange, base
+
+
+def hand_made(exchange, student, stamp, files, suffix="byhand"):
+    """A submission written into inbound/ without nbgrader's submit: {name: text, or a function making it}."""
+    folder = os.path.join(exchange, "nn-from-scratch", "inbound", f"{student}+{A}+{stamp}+{suffix}")
+    os.mkdir(folder)
+    for name, content in {"timestamp.txt": stamp, "submission_secret.txt": "s3cret-" + student, **files}.items():
+        path = os.path.join(folder, name)
+        content(path) if callable(content) else open(path, "w").write(content)
+    return folder
+
+
+def utc_stamp(delta=datetime.timedelta(0)):
+    return (datetime.datetime.utcnow() + delta).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+
+
+def events(log, kind):
+    """[(student, assignment)] of the log lines of one kind, in order."""
+    return re.findall(rf"^\S+ {kind} (\S+)/(\S+)", log, re.M)
+
+
+def at_most_one_at_a_time(log, student):
+    """Between a grading of student's and its end, no other grading of student's starts."""
+    open_ = False
+    for line in log.splitlines():
+        if re.match(rf"\S+ grading {student}/", line):
+            assert not open_, f"two gradings of {student} at once:\n{log}"
+            open_ = True
+        elif re.match(rf"\S+ (graded|rejected|FAULT) {student}/", line):
+            open_ = False
+
+
+def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
+    root, exchange, base = hub
+    solved, wrong = solved_notebook(root, A), with_function(solved_notebook(root, A), "sigmoid", WRONG_SIGMOID)
+    names = ("ada", "dora", "zed")
+    students = {n: Student(n, base / n, exchange) for n in names}
+    for student in students.values():
+        student.fetch(A)
+    source = os.path.join(root, "source", A, f"{A}.ipynb")
+    with Service(root, base / "serve-hostile.log", workers=2) as service:
+        service.wait_for(r"worker\(s\) ready", 180)
+        # ada submits twice in a row; dora's notebook is cut off
+        students["ada"].write(A, wrong)
+        students["ada"].submit(A)
+        students["ada"].write(A, solved)
+        students["ada"].submit(A)
+        students["dora"].write(A, nbformat.writes(solved)[:2000])
+        students["dora"].submit(A)
+        # submissions written by hand into inbound/
+        hand_made(exchange, "linker", utc_stamp(), {f"{A}.ipynb": lambda p: os.symlink(source, p)})
+        hand_made(exchange, "piper", utc_stamp(), {f"{A}.ipynb": os.mkfifo})
+        hand_made(exchange, "backdater", utc_stamp(-datetime.timedelta(hours=1)),
+                  {f"{A}.ipynb": nbformat.writes(solved)})
+        hand_made(exchange, "futurist", utc_stamp(datetime.timedelta(days=3650)), {f"{A}.ipynb": "{}"})
+        hand_made(exchange, "..", utc_stamp(), {f"{A}.ipynb": "{}"})
+        # then an honest student: the service is still there for them
+        students["zed"].write(A, solved)
+        students["zed"].submit(A)
+
+        ada = wait_for_feedback(students["ada"], A, timeout=600)
+        zed = wait_for_feedback(students["zed"], A, timeout=600)
+        dora = wait_for_feedback(students["dora"], A, timeout=600)
+        service.wait_for(r"feedback released (linker|piper|backdater)/", 600, count=3)
+        log = service.log()
+
+    # ada: the newest submission counts, graded once or twice but never twice at once
+    newest = inbound_names(exchange, "ada")[-1]
+    assert len(inbound_names(exchange, "ada")) == 2
+    assert list(ada) == [stamp_of(newest)] or stamp_of(newest) in ada
+    when, score, top, _ = submission_of(root, "ada")
+    assert when == parse_utc(stamp_of(newest)) and score == top > 0
+    assert score_of(ada[stamp_of(newest)][A])[0] == top
+    at_most_one_at_a_time(log, "ada")
+    assert submission_of(root, "zed")[1] == top
+    # dora: rejected, and told why in her feedback; nothing recorded
+    page = list(dora.values())[0][A]
+    assert "not graded" in page and "not valid JSON" in page
+    assert re.search(rf"rejected dora/{A} .*not valid JSON", log)
+    with gradebook(root) as gb, pytest.raises(Exception):
+        gb.find_submission(A, "dora")
+    # the link was not followed (the instructor's source never reached submitted/), the named pipe
+    # never opened (the service went on): both rejected, and the students told why
+    assert not os.path.exists(os.path.join(root, "submitted", "linker", A, f"{A}.ipynb"))
+    for student in ("linker", "piper"):
+        assert re.search(rf"rejected {student}/{A} .*{A}.ipynb: a link or special file, left out", log), log
+        assert f"{A}.ipynb: a link or special file, left out" in feedback_page(root, student)
+    # a back-dated submission is rejected; a future-dated one and a bad name are refused, never collected
+    assert re.search(rf"rejected backdater/{A} .*changed at", log), log
+    assert re.search(rf"refused futurist\+{A}\+.*later than when it arrived", log), log
+    assert re.search(rf"refused \.\.\+{A}\+.*not a student id", log), log
+    assert not os.path.exists(os.path.join(root, "submitted", "futurist"))
+    assert ("futurist", A) not in events(log, "grading")
+    assert "Traceback" not in log, log
+
+
+def feedback_page(root, student):
+    """The page made for a student's submission (in the instructor's feedback/)."""
+    pages = glob.glob(os.path.join(root, "feedback", student, A, "*.html"))
+    assert pages, f"no feedback made for {student}"
+    return open(pages[0]).read()
