@@ -253,3 +253,120 @@ def feedback_page(root, student):
     pages = glob.glob(os.path.join(root, "feedback", student, A, "*.html"))
     assert pages, f"no feedback made for {student}"
     return open(pages[0]).read()
+
+
+def worker_pids(service_pid):
+    """The service's worker processes (multiprocessing's spawned children)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                spawned = b"spawn_main" in f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == service_pid and spawned:
+            pids.append(int(entry))
+    return pids
+
+
+def in_flight_at_most(log, workers):
+    """No more submissions in hand at once than workers, by the log's order of events."""
+    busy, most = set(), 0
+    for line in log.splitlines():
+        started = re.match(r"\S+ grading (\S+) ", line)
+        ended = re.match(r"\S+ (feedback released|FAULT) (\S+?):? ", line)
+        if started:
+            busy.add(started.group(1))
+        elif ended:
+            busy.discard(ended.group(2))
+        most = max(most, len(busy))
+    assert most <= workers, f"{most} submissions in hand with {workers} workers:\n{log}"
+    return most
+
+
+def test_serve_restart_loses_nothing_and_grades_nothing_twice(hub):
+    """A worker killed mid-grading: its submission is graded again. The service stopped mid-grading:
+    that submission is graded at the next start, with one that arrived while it was down; what was
+    finished is never graded again."""
+    root, exchange, base = hub
+    solved = solved_notebook(root, A)
+    ann, bob, cat = (Student(n, base / n, exchange) for n in ("ann", "bob", "cat"))
+    for student in (ann, bob, cat):
+        student.fetch(A)
+        student.write(A, solved)
+    log = base / "serve-restart.log"
+    with Service(root, log, workers=1) as service:
+        service.wait_for(r"worker\(s\) ready", 180)
+        ann.submit(A)
+        service.wait_for(rf"grading ann/{A}")
+        time.sleep(1)
+        [worker] = worker_pids(service.proc.pid)
+        os.kill(worker, signal.SIGKILL)
+        service.wait_for(rf"FAULT ann/{A}: the grading worker died .* it will be tried again")
+        service.wait_for(rf"feedback released ann/{A}", 900)
+        bob.submit(A)
+        service.wait_for(rf"grading bob/{A}")
+        time.sleep(1)
+        started = time.monotonic()
+        assert service.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - started < 15
+    first = service.log()
+    assert re.search(rf"stopped; bob/{A} will be graded at the next start", first), first
+    assert not os.path.exists(os.path.join(root, "autograded", "bob", A, ".nn-course-graded.json"))
+    assert not worker_pids(service.proc.pid)
+    cat.submit(A)  # while the service is down
+
+    with Service(root, log, workers=1) as service:
+        service.wait_for(rf"feedback released (bob|cat)/{A}", 900, count=2)
+        second = service.log()
+    assert sorted(events(second, "grading")) == [("bob", A), ("cat", A)], second
+    with Service(root, log, workers=1) as service:
+        service.wait_for(r"worker\(s\) ready", 180)
+        time.sleep(2)  # ten looks at the exchange
+        third = service.log()
+    assert not re.search(r" (queued|grading) ", third), third
+
+    for student in (ann, bob, cat):
+        pages = student.fetch_feedback(A)
+        [stamp] = [stamp_of(n) for n in inbound_names(exchange, student.name)]
+        assert list(pages) == [stamp]
+        when, score, top, _ = submission_of(root, student.name)
+        assert when == parse_utc(stamp) and score == top > 0
+    assert "Traceback" not in open(log).read()
+
+
+def test_serve_burst_in_arrival_order_with_bounded_workers(hub):
+    """Twelve students submit at once (one of them twice): each is graded once in the order of
+    submission, never more at a time than workers, and every feedback is fetchable."""
+    root, exchange, base = hub
+    solved = solved_notebook(root, A)
+    students = [Student(f"burst{i:02d}", base / f"burst{i:02d}", exchange) for i in range(12)]
+    for student in students:
+        student.fetch(A)
+        student.write(A, solved)
+    with Service(root, base / "serve-burst.log", workers=2) as service:
+        service.wait_for(r"worker\(s\) ready", 180)
+        started = time.monotonic()
+        for student in students:
+            student.submit(A)
+        students[0].submit(A)  # a second submission right after the first
+        service.wait_for(r"feedback released burst", 1800, count=len(students))
+        took = time.monotonic() - started
+        log = service.log()
+    print(f"burst of {len(students)}: last feedback after {took:.0f} s")
+    in_flight_at_most(log, 2)
+    # queued in the order of their newest submissions (burst00's second one came last)
+    newest = {s.name: inbound_names(exchange, s.name)[-1] for s in students}
+    queued = list(dict.fromkeys(s for s, _ in events(log, "queued")))
+    assert queued == sorted(newest, key=lambda s: stamp_of(newest[s])) and queued[-1] == "burst00", log
+    gradings = [s for s, _ in events(log, "grading")]
+    assert all(gradings.count(s.name) == 1 for s in students[1:]) and gradings.count("burst00") <= 2, log
+    for student in students:
+        pages = student.fetch_feedback(A)
+        newest = stamp_of(inbound_names(exchange, student.name)[-1])
+        assert newest in pages and score_of(pages[newest][A])[0] == submission_of(root, student.name)[2]
+    assert len(inbound_names(exchange, "burst00")) == 2
+    assert submission_of(root, "burst00")[0] == parse_utc(stamp_of(inbound_names(exchange, "burst00")[-1]))
+    at_most_one_at_a_time(log, "burst00")
