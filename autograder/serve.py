@@ -204,7 +204,7 @@ class Service:
             worker.stamp = stamp
             if job["status"] == "graded":
                 scores = ", ".join(f"{s:g} / {m:g}" for s, m in job["scores"].values() if s is not None)
-                _log(f"graded {who}: {scores or 'no notebook graded'} ({job['seconds']:.1f} s)"
+                _log(f"graded {who}: {scores or 'no notebook graded'} autograded points ({job['seconds']:.1f} s)"
                      + "".join(f"\n    {p}" for p in job["problems"]))
             elif job["status"] == "rejected":
                 _log(f"rejected {who} (submitted {stamp}): {'; '.join(job['problems'])}")
