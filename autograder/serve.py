@@ -85,11 +85,26 @@ def _marker_problems(course, student, assignment):
         return []
 
 
+def _warm_up(course):
+    """What the first submission would otherwise wait for: the grader's, nbconvert's and the
+    reference solutions' imports (a worker keeps them for every submission after)."""
+    from nbgrader.converters import Autograde, GenerateFeedback  # noqa: F401
+    from . import feedback, grading, nbgrader_plugin  # noqa: F401
+    from .course import load, module_of
+    for assignment in course.assignments():
+        for name in (module_of(assignment), module_of(assignment) + "_checks"):
+            try:
+                load(name, course.root)
+            except GraderFault:
+                pass  # the grading of that assignment will say so
+
+
 def _worker(root, conn):
     """A worker process: one job at a time from conn, each job's events back through it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service stops its workers itself
     pipeline._start_worker(root)
     course, api = pipeline._worker
+    _warm_up(course)
     conn.send(("ready",))
     while True:
         try:

@@ -8,6 +8,7 @@ import datetime
 import glob
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -19,6 +20,9 @@ import pytest
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
+from autograder.exchange import changed_after, copy_regular_files, read_submission
+from autograder import exchange as ex
+from autograder.nbgrader_plugin import LatePenalty
 from autograder.sample_class import with_function
 
 from conftest import ASSIGNMENTS
@@ -28,10 +32,16 @@ from hub import (Service, Student, UnixStudents, make_hub, read_feedback, run_cl
 A = "01_logistic_loop"
 WRONG_SIGMOID = "def sigmoid(z):\n    return 0.5 + 0 * np.asarray(z, dtype=float)\n"
 
-pytestmark = [
+needs_grading = [
     pytest.mark.skipif(A not in ASSIGNMENTS, reason=f"source/{A} does not exist yet"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the grading sandbox needs root"),
 ]
+
+
+def grades(test):
+    for mark in needs_grading:
+        test = mark(test)
+    return test
 
 
 def gradebook(root):
@@ -54,8 +64,64 @@ def stamp_of(name):
     return name.rsplit("+", 3)[2]
 
 
+# ---- the rules for what is in inbound/ (no grading) ----------------------------------------------
+
+def test_late_penalty_is_ten_percent_per_day_or_part_of_a_day():
+    penalty = LatePenalty().late_submission_penalty
+    assert [penalty("s", 30.0, seconds) for seconds in (1, 86400, 86401, 3 * 86400 + 5)] == [3.0, 3.0, 6.0, 12.0]
+    assert penalty("s", 30.0, 20 * 86400) == 30.0 and penalty("s", 0.0, 86400) == 0.0
+
+
+def test_what_inbound_holds_is_refused_or_accepted(tmp_path):
+    def folder(name, **kw):
+        path = tmp_path / name
+        path.mkdir()
+        return read_submission(str(path), {A}, **kw)
+    now = utc_stamp()
+    accepted = folder(f"ada+{A}+{now}+xyz", owner_checked=False)
+    assert accepted.refused is None and (accepted.student, accepted.assignment, accepted.stamp) == ("ada", A, now)
+    assert folder(f"ada+{A}+{now}", owner_checked=False).refused is None  # nbgrader without the random part
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert folder(f"{me}+{A}+{now}+a").refused is None
+    refusals = {
+        "no-plus-signs": "its name is not",
+        f"ada+{A}+yesterday+a": "its time cannot be read",
+        f"..+{A}+{now}+a": "is not a student id",
+        f"ada+99_unknown+{now}+a": "no assignment '99_unknown'",
+        f"ada+{A}+{utc_stamp(datetime.timedelta(hours=1))}+a": "later than when it arrived",
+    }
+    for name, reason in refusals.items():
+        assert reason in folder(name, owner_checked=False).refused, name
+    assert f"belongs to the user {me}" in folder(f"notme+{A}+{now}+b").refused
+    (tmp_path / f"ada+{A}+{now}+file").write_text("")
+    assert "not a folder" in read_submission(str(tmp_path / f"ada+{A}+{now}+file"), {A}, False).refused
+    older = folder(f"ada+{A}+{utc_stamp(-datetime.timedelta(seconds=5))}+old", owner_checked=False)
+    assert ex.newest([older, accepted])[("ada", A)] is accepted
+
+
+def test_collect_copies_regular_files_only(tmp_path):
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    (src / "data" / "deeper").mkdir(parents=True)
+    (src / "nb.ipynb").write_text("{}")
+    (src / "data" / "deeper" / "x.csv").write_text("1,2")
+    (src / "big.bin").write_bytes(b"0" * 5000)
+    os.symlink("/etc/passwd", src / "link.ipynb")
+    os.symlink("/etc", src / "linked-folder")
+    os.mkfifo(src / "pipe.ipynb")
+    left_out = copy_regular_files(str(src), str(dest), max_bytes=10_000)
+    assert sorted(left_out) == ["link.ipynb: a link or special file, left out",
+                                "linked-folder: a link or special file, left out",
+                                "pipe.ipynb: a link or special file, left out"]
+    copied = sorted(os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs)
+    assert copied == ["big.bin", "data/deeper/x.csv", "nb.ipynb"]
+    assert "larger than" in copy_regular_files(str(src), str(tmp_path / "small"), max_bytes=1000)[-1]
+    assert changed_after(str(src), parse_utc(utc_stamp())) == []
+    assert changed_after(str(src), parse_utc(utc_stamp(-datetime.timedelta(hours=1))))
+
+
 # ---- the round trip with nbgrader's exchange, students as Unix users ----------------------------
 
+@grades
 def test_round_trip_on_a_hub():
     """release -> fetch -> submit (twice) -> collect -> autograde -> feedback -> release -> fetch_feedback,
     with the instructor and each student in course folders of their own, students as Unix users."""
@@ -184,6 +250,7 @@ def at_most_one_at_a_time(log, student):
             open_ = False
 
 
+@grades
 def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
     root, exchange, base = hub
     solved, wrong = solved_notebook(root, A), with_function(solved_notebook(root, A), "sigmoid", WRONG_SIGMOID)
@@ -286,6 +353,7 @@ def in_flight_at_most(log, workers):
     return most
 
 
+@grades
 def test_serve_restart_loses_nothing_and_grades_nothing_twice(hub):
     """A worker killed mid-grading: its submission is graded again. The service stopped mid-grading:
     that submission is graded at the next start, with one that arrived while it was down; what was
@@ -337,6 +405,7 @@ def test_serve_restart_loses_nothing_and_grades_nothing_twice(hub):
     assert "Traceback" not in open(log).read()
 
 
+@grades
 def test_serve_burst_in_arrival_order_with_bounded_workers(hub):
     """Twelve students submit at once (one of them twice): each is graded once in the order of
     submission, never more at a time than workers, and every feedback is fetchable."""
