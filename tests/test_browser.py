@@ -9,6 +9,12 @@ sigmoid into its answer cell, re-runs it and its test cell (Shift+Enter twice)
 and reads that the visible checks passed, then clicks nbgrader's Validate
 button. Screenshots of every step go to test-artifacts/browser/ (git-ignored).
 
+With the exchange (test_student_submits_from_the_assignment_list_and_reads_feedback):
+a student who is a Unix user of their own runs their own JupyterLab, fetches 01
+from nbgrader's Assignment List, writes sigmoid, submits; `python -m autograder
+serve` grades it; the student fetches the feedback and opens the page, whose
+score is the gradebook's. Screenshots in test-artifacts/browser-exchange/.
+
 Needs the Debian packages chromium and chromium-driver (scripts/system-packages
 installs them when run as root) and selenium (the `test` extra); skipped
 otherwise. Nothing is downloaded at run time: the driver is /usr/bin/chromedriver
