@@ -42,6 +42,12 @@ def _log(message):
     print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
 
 
+def _clean(text):
+    """Text a student controls (folder and file names, their code's error messages), on one line
+    of the log: no forged log lines, no terminal escapes."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))[:2000]
+
+
 # ---- the unit of work, in a worker process ----------------------------------------------------
 
 def serve_submission(api, course, student, assignment, report=lambda *message: None):
@@ -164,7 +170,7 @@ class Service:
         for sub in found:
             if sub.refused and sub.path not in self.refused:
                 self.refused.add(sub.path)
-                _log(f"refused {sub.name}: {sub.refused}; it is never collected")
+                _log(f"refused {_clean(sub.name)}: {_clean(sub.refused)}; it is never collected")
         busy = {w.task for w in self.workers if w.task} | {(s.student, s.assignment) for s in self.queue}
         fresh = []
         for pair, sub in exchange.newest(found).items():
@@ -179,7 +185,7 @@ class Service:
         self._ensure_students({sub.student for sub in fresh})
         for sub in sorted(fresh, key=lambda s: s.timestamp):
             self.queue.append(sub)
-            _log(f"queued {sub.student}/{sub.assignment} (submitted {sub.stamp})")
+            _log(f"queued {sub.student}/{sub.assignment} (submitted {_clean(sub.stamp)})")
         self.queue.sort(key=lambda s: s.timestamp)
 
     def _ensure_students(self, students):
@@ -213,28 +219,28 @@ class Service:
         student, assignment = worker.task
         who = f"{student}/{assignment}"
         if kind == "grading":
-            _log(f"grading {who} (submitted {rest[0]}) in worker {worker.number}")
+            _log(f"grading {who} (submitted {_clean(rest[0])}) in worker {worker.number}")
         elif kind == "graded":
             job, stamp = rest
             worker.stamp = stamp
             if job["status"] == "graded":
                 scores = ", ".join(f"{s:g} / {m:g}" for s, m in job["scores"].values() if s is not None)
                 _log(f"graded {who}: {scores or 'no notebook graded'} autograded points ({job['seconds']:.1f} s)"
-                     + "".join(f"\n    {p}" for p in job["problems"]))
+                     + "".join(f"\n    {_clean(p)}" for p in job["problems"]))
             elif job["status"] == "rejected":
-                _log(f"rejected {who} (submitted {stamp}): {'; '.join(job['problems'])}")
+                _log(f"rejected {who} (submitted {_clean(stamp)}): {'; '.join(map(_clean, job['problems']))}")
             else:
                 self._fault(who, (student, assignment, stamp), "; ".join(job["problems"]))
         elif kind == "released":
             stamp, status = rest
-            _log(f"feedback released {who} (submitted {stamp}; {status}; "
+            _log(f"feedback released {who} (submitted {_clean(stamp)}; {status}; "
                  f"{time.monotonic() - worker.started:.1f} s in the worker)")
         elif kind == "fault":
             self._fault(who, (student, assignment, worker.stamp), rest[0])
 
     def _fault(self, who, key, reason):
         again = self.attempts.get(key, 0) < ATTEMPTS
-        _log(f"FAULT {who}: {reason}; nothing recorded for the student; "
+        _log(f"FAULT {who}: {_clean(reason)}; nothing recorded for the student; "
              + ("it will be tried again" if again else "left until the service restarts or a new submission"))
 
     def replace_dead(self):
