@@ -47,6 +47,7 @@ STUDENT_ID = re.compile(r"[^\W_][\w.@-]*")  # a folder name; never "." or ".."
 FUTURE_SLACK = datetime.timedelta(minutes=1)  # clocks of the student's server and the file system may differ
 CHANGED_SLACK = datetime.timedelta(minutes=5)  # a slow submit writes its files this long after its time
 MAX_FILES = 10_000  # files and folders copied from one submission
+MAX_DEPTH = 20  # folders deep
 
 
 @dataclass
@@ -140,55 +141,69 @@ def newest(submissions):
 def copy_regular_files(src, dest, max_bytes):
     """Copy the folders and regular files under src to dest, never following
     a link and never opening anything else (a link would have the instructor's
-    copy read what it points to, a named pipe would block it). Returns what
-    was left out, and why."""
-    left_out, copied, count = [], 0, 0
-    todo = [""]
-    while todo:
-        rel = todo.pop()
-        os.makedirs(os.path.join(dest, rel), exist_ok=True)
-        for entry in sorted(os.scandir(os.path.join(src, rel)), key=lambda e: e.name):
-            name = os.path.join(rel, entry.name)
-            count += 1
-            if count > MAX_FILES:
-                return left_out + [f"more than {MAX_FILES} files: the rest was left out"]
-            if entry.is_dir(follow_symlinks=False):
-                todo.append(name)
-                continue
-            if not entry.is_file(follow_symlinks=False):
+    copy read what it points to, a named pipe would block it): every name is
+    opened with O_NOFOLLOW relative to its folder's descriptor, so nothing
+    swapped in meanwhile is followed either. Returns (what was left out and
+    why, {relative path: when its status last changed, UTC})."""
+    left_out, changed, state = [], {}, {"bytes": 0, "count": 0}
+    try:
+        top = os.open(src, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return ["the submission is not a folder"], changed
+    try:
+        changed["."] = _utc(os.fstat(top).st_ctime)
+        _copy_folder(top, dest, "", max_bytes, left_out, changed, state)
+    finally:
+        os.close(top)
+    return left_out, changed
+
+
+def _copy_folder(fd, dest, rel, max_bytes, left_out, changed, state, depth=0):
+    os.makedirs(os.path.join(dest, rel), exist_ok=True)
+    with os.scandir(fd) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        name = os.path.join(rel, entry.name)
+        state["count"] += 1
+        if state["count"] > MAX_FILES or depth > MAX_DEPTH:
+            left_out.append(f"{name}: more than {MAX_FILES} files or {MAX_DEPTH} folders deep, left out")
+            return
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if not is_dir and not entry.is_file(follow_symlinks=False):
+            left_out.append(f"{name}: a link or special file, left out")
+            continue
+        flags = os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECTORY if is_dir else os.O_NONBLOCK)
+        try:
+            opened = os.open(entry.name, flags, dir_fd=fd)
+        except OSError:  # replaced by a link or a pipe since it was listed
+            left_out.append(f"{name}: a link or special file, left out")
+            continue
+        try:
+            info = os.fstat(opened)
+            changed[name] = _utc(info.st_ctime)
+            if is_dir:
+                _copy_folder(opened, dest, name, max_bytes, left_out, changed, state, depth + 1)
+            elif not stat.S_ISREG(info.st_mode):
                 left_out.append(f"{name}: a link or special file, left out")
-                continue
-            try:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError as exc:
-                left_out.append(f"{name}: cannot be read ({exc.strerror})")
-                continue
-            with open(fd, "rb") as f, open(os.path.join(dest, name), "wb") as out:
-                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # replaced since it was listed
-                    left_out.append(f"{name}: a link or special file, left out")
-                    continue
-                while chunk := f.read(1 << 20):
-                    copied += len(chunk)
-                    if copied > max_bytes:
-                        return left_out + [f"larger than {max_bytes // 1_000_000} MB in all: the rest was left out"]
-                    out.write(chunk)
-    return left_out
+            else:
+                with open(opened, "rb", closefd=False) as f, open(os.path.join(dest, name), "wb") as out:
+                    while chunk := f.read(1 << 20):
+                        state["bytes"] += len(chunk)
+                        if state["bytes"] > max_bytes:
+                            break
+                        out.write(chunk)
+                if state["bytes"] > max_bytes:
+                    os.remove(os.path.join(dest, name))
+                    left_out.append(f"{name}: over {max_bytes // 1_000_000} MB in all, left out")
+        finally:
+            os.close(opened)
 
 
-def changed_after(path, timestamp):
-    """Files or folders under path whose status changed well after timestamp:
-    a submission edited after it was submitted (or back-dated)."""
-    late = []
-    for folder, dirs, files in os.walk(path):
-        for name in [""] + dirs + files:
-            where = os.path.join(folder, name)
-            try:
-                changed = _utc(os.lstat(where).st_ctime)
-            except OSError:
-                continue
-            if changed > timestamp + CHANGED_SLACK:
-                late.append(f"{os.path.relpath(where, path)} changed at {changed:%Y-%m-%d %H:%M:%S} UTC")
-    return late
+def changed_after(changed, timestamp):
+    """What changed well after timestamp ({path: UTC} from copy_regular_files):
+    a submission edited after it was submitted, or back-dated."""
+    return [f"{path} changed at {when:%Y-%m-%d %H:%M:%S} UTC"
+            for path, when in sorted(changed.items()) if when > timestamp + CHANGED_SLACK]
 
 
 class SafeCollect(ExchangeCollect):
@@ -220,9 +235,9 @@ class SafeCollect(ExchangeCollect):
         max_bytes = 1000 * min(self.coursedir.max_dir_size, self.coursedir.max_file_size)
         with tempfile.TemporaryDirectory(prefix="nn-collect-") as scratch:
             safe = os.path.join(scratch, "submission")
-            self.problems += copy_regular_files(src, safe, max_bytes)
+            left_out, changed = copy_regular_files(src, safe, max_bytes)
             super().do_copy(safe, dest)  # nbgrader's rules: ignored files, sizes
-        self.problems += changed_after(src, sub.timestamp)
+        self.problems += left_out + changed_after(changed, sub.timestamp)
         stamp = os.path.join(dest, "timestamp.txt")
         written = open(stamp).read().strip() if os.path.isfile(stamp) else None
         if written is None:

@@ -108,15 +108,19 @@ def test_collect_copies_regular_files_only(tmp_path):
     os.symlink("/etc/passwd", src / "link.ipynb")
     os.symlink("/etc", src / "linked-folder")
     os.mkfifo(src / "pipe.ipynb")
-    left_out = copy_regular_files(str(src), str(dest), max_bytes=10_000)
+    left_out, changed = copy_regular_files(str(src), str(dest), max_bytes=10_000)
     assert sorted(left_out) == ["link.ipynb: a link or special file, left out",
                                 "linked-folder: a link or special file, left out",
                                 "pipe.ipynb: a link or special file, left out"]
     copied = sorted(os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs)
     assert copied == ["big.bin", "data/deeper/x.csv", "nb.ipynb"]
-    assert "larger than" in copy_regular_files(str(src), str(tmp_path / "small"), max_bytes=1000)[-1]
-    assert changed_after(str(src), parse_utc(utc_stamp())) == []
-    assert changed_after(str(src), parse_utc(utc_stamp(-datetime.timedelta(hours=1))))
+    assert sorted(changed) == [".", "big.bin", "data", "data/deeper", "data/deeper/x.csv", "nb.ipynb"]
+    assert "big.bin: over 0 MB in all, left out" in copy_regular_files(str(src), str(tmp_path / "small"), 1000)[0]
+    assert not os.path.exists(tmp_path / "small" / "big.bin")
+    assert copy_regular_files(str(src / "link.ipynb"), str(tmp_path / "x"), 1000)[0] == \
+        ["the submission is not a folder"]
+    assert changed_after(changed, parse_utc(utc_stamp())) == []
+    assert len(changed_after(changed, parse_utc(utc_stamp(-datetime.timedelta(hours=1))))) == len(changed)
 
 
 # ---- the round trip with nbgrader's exchange, students as Unix users ----------------------------
