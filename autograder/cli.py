@@ -53,17 +53,17 @@ def release(course, names=(), to_exchange=False, due=None):
     """Generate the student release of the assignments with nbgrader (source/ -> release/);
     with to_exchange, also nbgrader's release_assignment (students can fetch it); with due,
     the due date in the gradebook that late penalties count from."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+    try:
+        when = parse_utc(due) if due else None
+    except (ValueError, OverflowError):
+        raise CourseError(f"--due {due!r} is not a date and time (e.g. \"2026-03-01 23:59:00 UTC\")") from None
     api = course.api()
     for name in _assignments(course, names):
         _nbgrader_step("generate_assignment", api.generate_assignment(name, force=True, create=True), name)
         print(f"released {name} -> release/{name}/")
-        if due:
-            from nbgrader.api import Gradebook
-            from nbgrader.utils import parse_utc
-            try:
-                when = parse_utc(due)
-            except (ValueError, OverflowError):
-                raise CourseError(f"--due {due!r} is not a date and time (e.g. \"2026-03-01 23:59:00 UTC\")")
+        if when:
             with Gradebook(course.db_url) as gb:
                 gb.update_or_create_assignment(name, duedate=when)
             print(f"due date of {name}: {when} UTC")
