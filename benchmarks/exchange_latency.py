@@ -134,11 +134,12 @@ def percentile(values, q):
 
 def notebook_own_time(root):
     """(seconds to start a plain kernel, seconds of the solved notebook's own cells): nbclient, no grader."""
-    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     nb = solved_notebook(root, A)
     with tempfile.TemporaryDirectory() as folder:
-        client = NotebookClient(nb, timeout=600, allow_errors=True, resources={"metadata": {"path": folder}})
+        km = AsyncKernelManager(transport="ipc", ip=os.path.join(folder, "kernel"))  # as the sandbox's: no TCP
+        client = NotebookClient(nb, km=km, timeout=600, allow_errors=True, resources={"metadata": {"path": folder}})
         started = time.perf_counter()
         with client.setup_kernel():
             kernel = time.perf_counter() - started
@@ -152,10 +153,8 @@ def notebook_own_time(root):
 
 def sandbox_kernel_start():
     """Seconds from starting a sandboxed kernel to its first answer."""
-    from jupyter_client import AsyncKernelManager  # noqa: F401 (the sandbox's base)
-    from jupyter_client.blocking import BlockingKernelClient  # noqa: F401
-    from autograder.sandbox import SandboxedKernelManager
     import asyncio
+    from autograder.sandbox import SandboxedKernelManager
 
     async def once():
         with tempfile.TemporaryDirectory() as workdir:
@@ -211,12 +210,14 @@ def main():
                 print(f"  {student.name}: feedback fetchable {latencies[-1]:.1f} s after submit; "
                       f"CPU {cpus[-1]:.1f} s (kernel {kernel_cpus[-1]:.1f} s)", flush=True)
                 time.sleep(1)
+            burst_before, _ = cpu.totals()
             started = time.monotonic()
             for student in burst:
                 student.submit(A)
             submitted = time.monotonic() - started
             done = wait_fetchable(burst, exchange)
             burst_time = max(done.values()) - started
+            burst_cpu = cpu.totals()[0] - burst_before
             cpu.stop()
             log = service.log()
         got = burst[-1].fetch_feedback(A)  # and the student's own Fetch Feedback finds it
@@ -237,6 +238,8 @@ def main():
         print(f"burst of {args.burst} (submitted within {submitted:.1f} s): last feedback fetchable after "
               f"{burst_time:.1f} s; bound 1.3 x ({args.burst} x {one_cpu:.1f} s / {cores}) = {bound:.1f} s; "
               f"ratio to the bound {burst_time / bound:.2f}")
+        print(f"  the burst used {burst_cpu:.0f} s of CPU ({burst_cpu / args.burst:.1f} s a submission): "
+              f"{burst_cpu / cores:.0f} s of work for {cores} cores, done in {burst_time:.0f} s")
         print(f"where one grading's time goes (medians): the worker {statistics.median(worker):.1f} s = "
               f"nbgrader autograde with the grader {statistics.median(grading):.1f} s + collect, feedback and "
               f"release {statistics.median(worker) - statistics.median(grading):.1f} s")
