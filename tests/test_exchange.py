@@ -258,7 +258,7 @@ def at_most_one_at_a_time(log, student):
 def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
     root, exchange, base = hub
     solved, wrong = solved_notebook(root, A), with_function(solved_notebook(root, A), "sigmoid", WRONG_SIGMOID)
-    names = ("ada", "dora", "zed")
+    names = ("ada", "dora", "rene", "zed")
     students = {n: Student(n, base / n, exchange) for n in names}
     for student in students.values():
         student.fetch(A)
@@ -272,6 +272,10 @@ def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
         students["ada"].submit(A)
         students["dora"].write(A, nbformat.writes(solved)[:2000])
         students["dora"].submit(A)
+        # rene's notebook was saved under another name (the notebook of the release is gone)
+        rene = students["rene"].notebook(A)
+        os.rename(rene, rene.replace(f"{A}.ipynb", f"{A} (1).ipynb"))
+        students["rene"].submit(A)
         # submissions written by hand into inbound/
         hand_made(exchange, "linker", utc_stamp(), {f"{A}.ipynb": lambda p: os.symlink(source, p)})
         hand_made(exchange, "piper", utc_stamp(), {f"{A}.ipynb": os.mkfifo})
@@ -286,6 +290,7 @@ def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
         ada = wait_for_feedback(students["ada"], A, timeout=600)
         zed = wait_for_feedback(students["zed"], A, timeout=600)
         dora = wait_for_feedback(students["dora"], A, timeout=600)
+        rene = wait_for_feedback(students["rene"], A, timeout=600)
         service.wait_for(r"feedback released (linker|piper|backdater)/", 600, count=3)
         log = service.log()
 
@@ -304,6 +309,9 @@ def test_serve_grades_on_submission_and_withstands_hostile_submissions(hub):
     assert re.search(rf"rejected dora/{A} .*not valid JSON", log)
     with gradebook(root) as gb, pytest.raises(Exception):
         gb.find_submission(A, "dora")
+    # rene: rejected, and the page (found under the name rene submitted) says which notebook is missing
+    page = list(rene.values())[0][f"{A} (1)"]
+    assert "not graded" in page and f"{A}.ipynb was not submitted (found: {A} (1).ipynb)" in page
     # the link was not followed (the instructor's source never reached submitted/), the named pipe
     # never opened (the service went on): both rejected, and the students told why
     assert not os.path.exists(os.path.join(root, "submitted", "linker", A, f"{A}.ipynb"))
