@@ -119,7 +119,7 @@ def _worker(root, conn):
             return
         student, assignment = task
         try:
-            serve_submission(api, course, student, assignment, lambda *m: conn.send((*m,)))
+            serve_submission(api, course, student, assignment, lambda *message: conn.send(message))
         except GraderFault as fault:
             conn.send(("fault", str(fault)))
         except Exception as exc:
