@@ -132,8 +132,15 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def _cpu_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def notebook_own_time(root):
-    """(seconds to start a plain kernel, seconds of the solved notebook's own cells): nbclient, no grader."""
+    """The solved notebook's own cells (no test cells) in a plain kernel with nbclient, no grader:
+    (seconds to start the kernel, seconds of the cells, the kernel's CPU seconds for the cells)."""
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     nb = solved_notebook(root, A)
@@ -143,12 +150,13 @@ def notebook_own_time(root):
         started = time.perf_counter()
         with client.setup_kernel():
             kernel = time.perf_counter() - started
-            started = time.perf_counter()
+            pid = client.km.provisioner.process.pid
+            started, cpu = time.perf_counter(), _cpu_of(pid)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
                     client.execute_cell(cell, index)
-            cells = time.perf_counter() - started
-    return kernel, cells
+            cells, cpu = time.perf_counter() - started, _cpu_of(pid) - cpu
+    return kernel, cells, cpu
 
 
 def sandbox_kernel_start():
@@ -227,7 +235,7 @@ def main():
         grading = [float(s) for s in re.findall(r"graded one\d+/\S+: .*?\(([\d.]+) s\)", log)]
         worker = [float(s) for s in re.findall(r"feedback released one\d+/.*; ([\d.]+) s in the worker\)", log)]
         kernel_start = sandbox_kernel_start()
-        plain_kernel, own_cells = notebook_own_time(root)
+        plain_kernel, own_cells, own_cpu = notebook_own_time(root)
         print(f"\nserve with {args.workers} worker(s) on {cores} cores, polling every 0.5 s; load average "
               f"{os.getloadavg()[0]:.1f} at the end")
         print(f"one at a time ({len(latencies)} x solved {A}): submit -> feedback fetchable: median "
@@ -244,7 +252,8 @@ def main():
               f"nbgrader autograde with the grader {statistics.median(grading):.1f} s + collect, feedback and "
               f"release {statistics.median(worker) - statistics.median(grading):.1f} s")
         print(f"  for scale: a sandboxed kernel starts in {kernel_start:.1f} s; the solved notebook's own cells "
-              f"(no tests, no grader) take {own_cells:.1f} s after a {plain_kernel:.1f} s plain kernel start")
+              f"(no tests, no grader) take {own_cells:.1f} s ({own_cpu:.1f} s of the kernel's CPU) after a "
+              f"{plain_kernel:.1f} s plain kernel start")
 
 
 if __name__ == "__main__":
