@@ -61,6 +61,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
+# Late work (autograder.nbgrader_plugin.LatePenalty): 10% of a notebook's score per day or part of a day
+# past the assignment's due date (`python -m autograder release A --due ...`), from the submission's timestamp.
+c.AssignLatePenalties.plugin_class = "autograder.nbgrader_plugin.LatePenalty"
+c.LatePenalty.percent_per_day = 10
 c.GradeInSandbox.timeout = 300        # seconds per notebook, tests included
 c.GradeInSandbox.cell_timeout = 60    # seconds per cell of the student's
 c.GradeInSandbox.call_timeout = 10    # seconds per call of a student's function by a test
@@ -82,3 +86,10 @@ c.GenerateFeedback.post_convert_hook = "autograder.feedback.render_math_offline"
 
 # Student HTML and scripts in outputs and written answers stay inert in the feedback.
 c.HTMLExporter.sanitize_html = True
+
+# The exchange students fetch from and submit to (nbgrader's file-system exchange; on a hub, a folder
+# every user sees: README, "On a JupyterHub"). `python -m autograder serve` collects from its inbound/.
+c.Exchange.root = os.environ.get("NN_COURSE_EXCHANGE", "/usr/local/share/nbgrader/exchange")
+# A submission whose folder in inbound/ is not owned by the student its name claims is never collected
+# (turn off only where all students share one Unix user, e.g. DockerSpawner: then nothing tells them apart).
+c.ExchangeCollect.check_owner = True

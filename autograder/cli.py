@@ -13,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import warnings
 
@@ -48,12 +49,60 @@ def _nbgrader_step(what, result, name):
         raise CourseError(f"nbgrader {what} {name} failed: " + (explain_failure(log) or "\n".join(lines[-15:])))
 
 
-def release(course, names=()):
-    """Generate the student release of the assignments with nbgrader (source/ -> release/)."""
+def release(course, names=(), to_exchange=False, due=None):
+    """Generate the student release of the assignments with nbgrader (source/ -> release/);
+    with to_exchange, also nbgrader's release_assignment (students can fetch it); with due,
+    the due date in the gradebook that late penalties count from."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+    try:
+        when = parse_utc(due) if due else None
+    except (ValueError, OverflowError):
+        raise CourseError(f"--due {due!r} is not a date and time (e.g. \"2026-03-01 23:59:00 UTC\")") from None
     api = course.api()
     for name in _assignments(course, names):
         _nbgrader_step("generate_assignment", api.generate_assignment(name, force=True, create=True), name)
         print(f"released {name} -> release/{name}/")
+        if when:
+            with Gradebook(course.db_url) as gb:
+                gb.update_or_create_assignment(name, duedate=when)
+            print(f"due date of {name}: {when} UTC")
+        if to_exchange:
+            from .exchange import exchange_folder
+            _nbgrader_step("release_assignment", api.release_assignment(name), name)
+            inbound, feedback = (os.path.join(exchange_folder(course), f) for f in ("inbound", "feedback"))
+            try:  # sticky: no student can remove or rename another's submission
+                os.chmod(inbound, os.stat(inbound).st_mode | 0o1000)
+            except PermissionError:
+                print(f"warning: could not make {inbound} sticky (chmod +t): it is not yours", file=sys.stderr)
+            if not os.path.isdir(feedback):  # as nbgrader's release_feedback makes it: students' Fetch Feedback
+                os.mkdir(feedback)           # fails until it exists
+                os.chmod(feedback, 0o711)
+            print(f"released {name} -> {exchange_folder(course)}/outbound/{name}/")
+
+
+def collect(course, names=()):
+    """Collect the newest submission of each student from nbgrader's exchange into
+    submitted/ (nbgrader's collect, made safe: autograder.exchange); returns the exit code."""
+    from . import exchange
+    api, wanted, code = course.api(), set(_assignments(course, names)), 0
+    found = exchange.inbound(course)
+    for sub in found:
+        if sub.refused:
+            print(f"refused {sub.name}: {sub.refused}", file=sys.stderr)
+    for (student, assignment), sub in sorted(exchange.newest(found).items()):
+        if assignment not in wanted or \
+                exchange.timestamp_in(course.path("submitted", student, assignment)) == sub.timestamp:
+            continue  # collected already
+        exchange.clear_for_collect(course, student, assignment)
+        sub, problems = exchange.collect(api, student, assignment)
+        if problems:  # like a notebook that cannot be read: the student's to fix; nothing to grade
+            shutil.rmtree(course.path("submitted", student, assignment), ignore_errors=True)
+            print(f"not collected {student}/{assignment}: {'; '.join(problems)}", file=sys.stderr)
+            code = 1
+        else:
+            print(f"collected {student}/{assignment} (submitted {sub.stamp})")
+    return code
 
 
 def grade(notebook, source, sandbox=True, as_json=False):
@@ -90,12 +139,16 @@ def autograde(course, assignment_names=(), students=(), workers=None, force=Fals
     return 1 if any(j.status == "rejected" for j in jobs) else 0
 
 
-def feedback(course, names=()):
-    """nbgrader's feedback HTML (with the course's summary) for every autograded submission."""
+def feedback(course, names=(), to_exchange=False):
+    """nbgrader's feedback HTML (with the course's summary) for every autograded submission;
+    with to_exchange, nbgrader's release_feedback too (students fetch it)."""
     api = course.api()
     for name in _assignments(course, names):
         _nbgrader_step("generate_feedback", api.generate_feedback(name, force=True), name)
-    print(f"feedback -> {course.path('feedback')}/<student>/<assignment>/*.html")
+        if to_exchange:
+            _nbgrader_step("release_feedback", api.release_feedback(name), name)
+    print(f"feedback -> {course.path('feedback')}/<student>/<assignment>/*.html"
+          + (" and the exchange" if to_exchange else ""))
 
 
 def export(course, path):
@@ -130,6 +183,12 @@ def grade_table(course):
         print(student.ljust(16) + "".join(c.rjust(24) for c in cells))
 
 
+def serve(course, workers=None, poll=0.5):
+    """Grade each submission as it arrives in the exchange and release its feedback, until stopped."""
+    from .serve import serve as run
+    run(course.root, workers or os.cpu_count(), poll)
+
+
 def demo(course, workers=None):
     """The instructor's job on the bundled sample class: release, autograde,
     feedback, export, report. Exit code 2 on a fault of the grader; the
@@ -151,6 +210,10 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("release", help="generate the student release (all, or the named assignments)")
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--exchange", action="store_true", help="and release it to nbgrader's exchange for students to fetch")
+    p.add_argument("--due", default=None, help='due date, e.g. "2026-03-01 23:59:00 Europe/Berlin" (late penalties)')
+    p = commands.add_parser("collect", help="collect the newest submission of each student from the exchange")
+    p.add_argument("assignments", nargs="*")
     p = commands.add_parser("autograde", help="autograde every submission under submitted/ in parallel")
     p.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     p.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
@@ -158,6 +221,7 @@ def main(argv=None):
     p.add_argument("--force", action="store_true", help="grade again what is already graded")
     p = commands.add_parser("feedback", help="generate the feedback HTML of every autograded submission")
     p.add_argument("assignments", nargs="*")
+    p.add_argument("--release", action="store_true", help="and release it to the exchange for students to fetch")
     p = commands.add_parser("export", help="export the gradebook's grades as CSV")
     p.add_argument("--to", default=None, help="the CSV file (default: exports/grades.csv of the course)")
     p = commands.add_parser("report", help="grade histograms (PNG) and the test cells the class failed most")
@@ -168,6 +232,9 @@ def main(argv=None):
     p.add_argument("--source", required=True, help="the instructor's source notebook (solutions and hidden tests)")
     p.add_argument("--json", action="store_true", help="print the per-check results as JSON")
     p.add_argument("--no-sandbox", action="store_true", help="run the kernel without the sandbox (trusted code only)")
+    p = commands.add_parser("serve", help="grade each submission as it arrives in the exchange; release its feedback")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between two looks at the exchange (default 0.5)")
     p = commands.add_parser("demo", help="release, grade the sample class, feedback, export, report (the README's main command)")
     p.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
@@ -178,11 +245,15 @@ def main(argv=None):
             return 0
         course = Course.here()
         if args.command == "release":
-            release(course, args.assignments)
+            release(course, args.assignments, args.exchange, args.due)
+        elif args.command == "serve":
+            serve(course, args.workers, args.poll)
         elif args.command == "autograde":
             return autograde(course, args.assignments, args.student, args.workers, args.force)
+        elif args.command == "collect":
+            return collect(course, args.assignments)
         elif args.command == "feedback":
-            feedback(course, args.assignments)
+            feedback(course, args.assignments, args.release)
         elif args.command == "export":
             export(course, args.to or course.path("exports", "grades.csv"))
         elif args.command == "report":

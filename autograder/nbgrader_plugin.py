@@ -10,11 +10,13 @@ from which nbgrader's determine_grade reads the partial credit.
 """
 import copy
 import functools
+import math
 import os
 import re
 
 import nbformat
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
 
@@ -131,3 +133,16 @@ class DescribeHiddenTests(NbGraderPreprocessor):
                 cell.source = f"# Hidden tests of {first.group(1)}, run at grading. They check:{checked}" + \
                     cell.source[first.end():]
         return nb, resources
+
+
+class LatePenalty(LateSubmissionPlugin):
+    """The course's late penalty (c.AssignLatePenalties.plugin_class): a share of
+    the notebook's score per day, or part of a day, past the assignment's due
+    date in the gradebook (with the student's extension, if any), at most the
+    whole score. nbgrader's AssignLatePenalties calls it for a late submission
+    only, with the lateness from the submission's timestamp.txt."""
+    percent_per_day = Float(10, help="Percent of the score taken per day (or part of a day) late").tag(config=True)
+
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        days = math.ceil(total_seconds_late / 86400)
+        return round(min(score, score * self.percent_per_day / 100 * days), 2)

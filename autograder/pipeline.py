@@ -130,7 +130,10 @@ def grade_submission(api, course, student, assignment):
     folder = autograded_folder(course, student, assignment)
     problems = _submission_problems(course, student, assignment)
     unreadable = [p for p in problems if "was not submitted" not in p]
-    if unreadable:  # nbgrader would stop at the first one without saying which
+    missing = [p for p in problems if "was not submitted" in p]
+    # nbgrader would stop at the first unreadable one without saying which, and fails a submission
+    # with none of the assignment's notebooks ("No notebooks found"): both are the student's to fix
+    if unreadable or (missing and len(missing) == len(course.source_notebooks(assignment))):
         job.status, job.problems = "rejected", problems
     else:
         from nbgrader.api import Gradebook

@@ -9,6 +9,12 @@ sigmoid into its answer cell, re-runs it and its test cell (Shift+Enter twice)
 and reads that the visible checks passed, then clicks nbgrader's Validate
 button. Screenshots of every step go to test-artifacts/browser/ (git-ignored).
 
+With the exchange (test_student_submits_from_the_assignment_list_and_reads_feedback):
+a student who is a Unix user of their own runs their own JupyterLab, fetches 01
+from nbgrader's Assignment List, writes sigmoid, submits; `python -m autograder
+serve` grades it; the student fetches the feedback and opens the page, whose
+score is the gradebook's. Screenshots in test-artifacts/browser-exchange/.
+
 Needs the Debian packages chromium and chromium-driver (scripts/system-packages
 installs them when run as root) and selenium (the `test` extra); skipped
 otherwise. Nothing is downloaded at run time: the driver is /usr/bin/chromedriver
@@ -22,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -142,36 +149,44 @@ def lab(tmp_path):
                             cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.flush()
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "jupyter-lab.log").read_text()[-3000:])
-            time.sleep(0.3)
+        _wait_until_up(proc, base, token, log, tmp_path / "jupyter-lab.log")
         yield base, token, folder, env
     finally:
-        try:  # stops the kernels too
-            urllib.request.urlopen(urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST"),
-                                   timeout=5)
-            proc.wait(timeout=15)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+        _stop_lab(proc, base, token, log)
         _kill_leftovers(str(home / "runtime"))  # kernels (their connection files live there)
         _kill_leftovers(str(folder))
+
+
+def _wait_until_up(proc, base, token, log, log_path, timeout=120):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            log.flush()
+            pytest.fail("JupyterLab did not start:\n" + open(log_path).read()[-3000:])
+        time.sleep(0.3)
+
+
+def _stop_lab(proc, base, token, log):
+    try:  # stops the kernels too
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST"),
+                               timeout=5)
+        proc.wait(timeout=15)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log.close()
 
 
 @pytest.fixture
@@ -370,4 +385,159 @@ def test_student_runs_the_release_and_fills_sigmoid(lab, browser):
         raise
     finally:
         with open(os.path.join(ARTIFACTS, "page-notes.txt"), "w") as f:
+            f.write("\n\n".join(notes) + "\n")
+
+
+# ---- the exchange: fetch, submit and feedback from nbgrader's Assignment List ----------------
+
+EXCHANGE_ARTIFACTS = os.path.join(REPO, "test-artifacts", "browser-exchange")
+
+
+@pytest.fixture
+def hub_lab(tmp_path):
+    """A class on a hub: the instructor's course with 01 released to the exchange and
+    `python -m autograder serve` running; a student who is a Unix user of their own, whose
+    JupyterLab (their own server, their home as its root) has nbgrader's Assignment List."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from hub import Service, UnixStudents, make_hub, run_cli, unix_students_unavailable
+    if unix_students_unavailable():
+        pytest.skip(unix_students_unavailable())
+    hub = tempfile.mkdtemp(prefix="nn-hub-")  # in /tmp: the student reaches the exchange
+    try:
+        root, exchange = make_hub(hub, check_owner=True)
+        os.chmod(root, 0o700)
+        run_cli(root, "release", ASSIGNMENT, "--exchange")
+        with UnixStudents(hub, exchange, ["lab"]) as students, \
+                Service(root, tmp_path / "serve.log", workers=1) as service:
+            home, port, token = students.home("lab"), _free_port(), secrets.token_hex(16)
+            log = open(tmp_path / "jupyter-lab.log", "wb")
+            proc = subprocess.Popen([shutil.which("runuser"), "-u", students.users["lab"], "--", students.python,
+                                     "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+                                     f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home}",
+                                     "--ServerApp.port_retries=0"],
+                                    cwd=home, env=students.env("lab"), stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                _wait_until_up(proc, base, token, log, tmp_path / "jupyter-lab.log")
+                yield dict(base=base, token=token, root=root, home=home, student=students.users["lab"],
+                           service=service)
+            finally:
+                _stop_lab(proc, base, token, log)
+    finally:
+        shutil.rmtree(hub, ignore_errors=True)
+
+
+def assignment_row(driver, listing, status_button=None):
+    """The row of ASSIGNMENT in one list of the Assignment List (released, fetched, submitted)."""
+    rows = [r for r in driver.find_elements(By.CSS_SELECTOR, f"#{listing}_assignments_list .list_item")
+            if ASSIGNMENT in text_of(driver, r)]
+    if status_button:
+        rows = [r for r in rows if any(b.text.strip() == status_button
+                                       for b in r.find_elements(By.CSS_SELECTOR, ".item_status button"))]
+    return rows
+
+
+def click_button(driver, row, label):
+    [button] = [b for b in row.find_elements(By.CSS_SELECTOR, ".item_status button") if b.text.strip() == label]
+    button.click()
+
+
+def test_student_submits_from_the_assignment_list_and_reads_feedback(hub_lab, browser):
+    """Assignment List: Fetch, write sigmoid, Submit; `serve` grades it; Fetch Feedback, open the page,
+    read the score (the gradebook's). Screenshots in test-artifacts/browser-exchange/."""
+    driver, base, token = browser, hub_lab["base"], hub_lab["token"]
+    os.makedirs(EXCHANGE_ARTIFACTS, exist_ok=True)
+    for old in os.listdir(EXCHANGE_ARTIFACTS):
+        os.remove(os.path.join(EXCHANGE_ARTIFACTS, old))
+    shoot = lambda name: driver.save_screenshot(os.path.join(EXCHANGE_ARTIFACTS, name))
+    notes = []
+    try:
+        # 1. The student opens JupyterLab, then Nbgrader > Assignment List: 01 is released
+        driver.get(f"{base}/lab?token={token}")
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item"), 90, "JupyterLab did not load")
+        time.sleep(2)
+        for button in driver.find_elements(By.CSS_SELECTOR, ".jp-toast-button, .Toastify__toast button"):
+            if button.text.strip() == "No" and button.is_displayed():  # JupyterLab's question about its news
+                button.click()
+        click_menu(driver, "Nbgrader", "Assignment List")
+        wait(driver, lambda d: assignment_row(d, "released", "Fetch"), 60, f"{ASSIGNMENT} is not in the list")
+        shoot("01_assignment_list.png")
+
+        # 2. Fetch: it moves to the downloaded assignments, in the student's own folder
+        click_button(driver, assignment_row(driver, "released", "Fetch")[0], "Fetch")
+        row = wait(driver, lambda d: assignment_row(d, "fetched", "Submit"), 60, "Fetch did not fetch")[0]
+        assert os.path.isfile(os.path.join(hub_lab["home"], ASSIGNMENT, NOTEBOOK))
+        shoot("02_fetched.png")
+
+        # 3. The student opens the notebook from the list and writes sigmoid; saves
+        row.find_element(By.CSS_SELECTOR, ".assignment-notebooks-link").click()
+        link = wait(driver, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, "#fetched_assignments_list a")
+                                       if a.text.strip() == ASSIGNMENT and a.is_displayed()
+                                       and "assignment-notebooks-link" not in a.get_attribute("class")],
+                    30, "the fetched assignment lists no notebook")
+        link[0].click()
+        ids, nb = grade_ids(os.path.join(hub_lab["home"], ASSIGNMENT, NOTEBOOK))
+        stub = ids.index(FUNCTION)
+        wait(driver, lambda d: len(cells(d)) == len(nb.cells), 90, "the notebook did not open")
+        wait(driver, kernel_idle, 90, "the kernel did not start")
+        scroll_to(driver, stub)
+        cells(driver)[stub].find_element(By.CSS_SELECTOR, ".jp-InputArea .cm-content").click()
+        keys = ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL)
+        for i, line in enumerate(ANSWER):
+            keys = keys.send_keys(line + ("\n" if i < len(ANSWER) - 1 else ""))
+        keys.key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+        saved = os.path.join(hub_lab["home"], ASSIGNMENT, NOTEBOOK)
+        wait(driver, lambda d: "np.where(z >= 0" in grade_ids(saved)[1].cells[stub].source, 30,
+             "the notebook was not saved with the answer")
+        shoot("03_sigmoid_written.png")
+
+        # 4. Back to the Assignment List: Submit
+        tab = [t for t in driver.find_elements(By.CSS_SELECTOR, ".lm-TabBar-tab") if "Assignments" in t.text]
+        tab[0].click()
+        click_button(driver, wait(driver, lambda d: assignment_row(d, "fetched", "Submit"), 30)[0], "Submit")
+        submitted = wait(driver, lambda d: assignment_row(d, "submitted", "Fetch Feedback"), 60,
+                         "Submit did not submit")[0]
+        submitted_at = time.monotonic()
+        shoot("04_submitted.png")
+        notes.append(f"submitted row: {text_of(driver, submitted)}")
+
+        # 5. serve grades it; the student presses Fetch Feedback until the feedback is there
+        service, student = hub_lab["service"], hub_lab["student"]
+        service.wait_for(rf"feedback released {student}/{ASSIGNMENT}", 600)
+        notes.append(f"feedback released {time.monotonic() - submitted_at:.1f} s after Submit\n" + service.log())
+        click_button(driver, assignment_row(driver, "submitted", "Fetch Feedback")[0], "Fetch Feedback")
+        view = wait(driver, lambda d: [a for a in d.find_elements(By.CSS_SELECTOR, "#submitted_assignments_list a")
+                                       if "view feedback" in a.text], 60, "no feedback to view after fetching")
+        shoot("05_feedback_fetched.png")
+
+        # 6. (view feedback) shows the folder; the student opens the page and reads the score
+        view[0].click()
+        entry = wait(driver, lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, ".jp-DirListing-item")
+                                        if e.text.strip().startswith(ASSIGNMENT) and ".html" in e.text], 30,
+                     "the feedback folder shows no page")
+        ActionChains(driver).double_click(entry[0]).perform()
+        frame = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-HTMLViewer iframe"), 30,
+                     "the feedback page did not open")[0]
+        driver.switch_to.frame(frame)
+        page = wait(driver, lambda d: "Score" in d.find_element(By.TAG_NAME, "body").text and
+                    d.find_element(By.TAG_NAME, "body").text, 30, "the feedback page shows no score")
+        driver.switch_to.default_content()
+        shoot("06_feedback_page.png")
+        found = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", page)
+        notes.append(f"feedback page: {found.group(0) if found else page[:500]}")
+        from nbgrader.api import Gradebook
+        with Gradebook(f"sqlite:///{hub_lab['root']}/gradebook.db") as gb:
+            sub = gb.find_submission(ASSIGNMENT, student)
+            expected = (sub.score, sub.max_score)
+        assert found and (float(found.group(1)), float(found.group(2))) == expected, (page[:500], expected)
+        assert 0 < expected[0] < expected[1]  # sigmoid's points, none of the stubs'
+    except Exception:
+        try:
+            shoot("failure.png")
+        except WebDriverException:
+            pass
+        raise
+    finally:
+        with open(os.path.join(EXCHANGE_ARTIFACTS, "page-notes.txt"), "w") as f:
             f.write("\n\n".join(notes) + "\n")
