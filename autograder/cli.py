@@ -77,13 +77,21 @@ def grade(notebook, source, sandbox=True, as_json=False):
     return result
 
 
-def autograde(course, assignment_names=(), students=(), workers=None, force=False):
-    """nbgrader autograde of every submission under submitted/, in parallel; returns the exit code."""
+def autograde(course, assignment_names=(), students=(), workers=None, force=False, scheduler=None):
+    """nbgrader autograde of every submission under submitted/, in parallel here or on the Dask
+    cluster at scheduler; returns the exit code."""
+    from .distributed import ClusterLost
     from .pipeline import autograde as run, summary
-    jobs = run(course.root, _assignments(course, assignment_names) if assignment_names else (), students, workers, force)
+    names = _assignments(course, assignment_names) if assignment_names else ()
+    try:
+        jobs, lost = run(course.root, names, students, workers, force, scheduler=scheduler), None
+    except ClusterLost as exc:
+        jobs, lost = exc.jobs, exc
     for line in summary(jobs):
         print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
-    if any(j.status == "fault" for j in jobs):
+    if lost:
+        print(f"error: {lost}", file=sys.stderr)
+    if lost or any(j.status == "fault" for j in jobs):
         return 2
     return 1 if any(j.status == "rejected" for j in jobs) else 0
 
@@ -154,6 +162,8 @@ def main(argv=None):
     p.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
     p.add_argument("--force", action="store_true", help="grade again what is already graded")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786; docs/scaling.md)")
     p = commands.add_parser("feedback", help="generate the feedback HTML of every autograded submission")
     p.add_argument("assignments", nargs="*")
     p = commands.add_parser("export", help="export the gradebook's grades as CSV")
@@ -178,7 +188,7 @@ def main(argv=None):
         if args.command == "release":
             release(course, args.assignments)
         elif args.command == "autograde":
-            return autograde(course, args.assignments, args.student, args.workers, args.force)
+            return autograde(course, args.assignments, args.student, args.workers, args.force, args.scheduler)
         elif args.command == "feedback":
             feedback(course, args.assignments)
         elif args.command == "export":
