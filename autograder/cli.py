@@ -16,6 +16,8 @@ import os
 import sys
 import warnings
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .course import Course, find_root
 from .results import GraderFault
 
@@ -87,7 +89,7 @@ def autograde(course, assignment_names=(), students=(), workers=None, force=Fals
         jobs, lost = run(course.root, names, students, workers, force, scheduler=scheduler), None
     except ClusterLost as exc:
         jobs, lost = exc.jobs, exc
-    for line in summary(jobs):
+    for line in summary(jobs) if jobs or not lost else ():
         print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
     if lost:
         print(f"error: {lost}", file=sys.stderr)
@@ -207,3 +209,31 @@ def main(argv=None):
     except GraderFault as exc:
         print(f"error: a fault of the grader, nothing was graded: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name not in CLUSTER_MODULES:
+            raise
+        print(f"error: {exc.name} is not installed here ({CLUSTER_MODULES[exc.name]}): "
+              "pip install 'nn-course[cluster]' (docs/scaling.md)", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or str(exc).splitlines()[0]
+        print(f"error: the gradebook at {_shown(Course.here().db_url)} cannot be used: {reason}; check its URL "
+              "(NN_COURSE_DB_URL or course_config.py) and that its database server is running", file=sys.stderr)
+        return 2
+
+
+# what grading beyond one machine imports, and what for
+CLUSTER_MODULES = {"distributed": "autograde --scheduler grades on a Dask cluster",
+                   "dask": "autograde --scheduler grades on a Dask cluster",
+                   "psycopg": "the gradebook's URL is a PostgreSQL one",
+                   "psycopg2": "the gradebook's URL names the psycopg2 driver; nn-course[cluster] has psycopg 3: "
+                               "write the URL as postgresql+psycopg://..."}
+
+
+def _shown(url):
+    """The gradebook's URL without its password."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(an unreadable URL)"

@@ -125,10 +125,11 @@ def reference_problem():
 def _worker_course(task):
     """This worker's throwaway course for the task's configuration, with the task's
     assignment released into its own gradebook (again when the source changed)."""
-    key = _fingerprint(task.config)
+    config = pickle.loads(pickle.dumps(task.config))
+    config.CourseDirectory.root = config.CourseDirectory.db_url = ""  # the instructor's: not the worker's
+    key = _fingerprint(config)
     if key not in _courses:
         root = tempfile.mkdtemp(prefix="nn-worker-course-")
-        config = pickle.loads(pickle.dumps(task.config))
         config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
         course = Course(root, config=config)
         _courses[key] = (course, course.api(), {})
