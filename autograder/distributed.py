@@ -23,6 +23,7 @@ submission whose workers kept dying is a fault; losing the scheduler stops
 the batch with ClusterLost: what was recorded stays, and the next run grades
 the rest (the markers say what is done).
 """
+import atexit
 import contextlib
 import hashlib
 import os
@@ -130,6 +131,7 @@ def _worker_course(task):
     key = _fingerprint(config)
     if key not in _courses:
         root = tempfile.mkdtemp(prefix="nn-worker-course-")
+        atexit.register(shutil.rmtree, root, True)
         config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
         course = Course(root, config=config)
         _courses[key] = (course, course.api(), {})

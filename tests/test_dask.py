@@ -23,9 +23,10 @@ from conftest import ASSIGNMENTS, REPO, DaskCluster, course_env, make_course, sa
 pytestmark = pytest.mark.skipif(len(ASSIGNMENTS) < 5, reason="the five assignments are not all in source/ yet")
 
 FIRST = "01_logistic_loop"
-# every kind of student but the endless loop (it costs a minute of time limits for nothing new here):
-# solved, the release untouched, one mistake, broken JSON (rejected), a kernel that dies half way
-THREE_WAY = {("ada", FIRST), ("ben", FIRST), ("carl", FIRST), ("dora", FIRST), ("fay", "03_two_layer_forward")}
+# solved, the release untouched, one mistake, broken JSON (rejected), all of the first assignment; not the
+# endless loop nor the dying kernel (a minute of time limits, and a second assignment to release three
+# times, for nothing the cluster does differently: the same nbgrader run grades them on a worker)
+THREE_WAY = {("ada", FIRST), ("ben", FIRST), ("carl", FIRST), ("dora", FIRST)}
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +79,9 @@ def test_the_same_grades_locally_on_dask_and_on_dask_with_postgres(cluster, post
     runs = {"local": course(tmp_path / "local", THREE_WAY),
             "dask": course(tmp_path / "dask", THREE_WAY),
             "dask+postgres": course(tmp_path / "dask-pg", THREE_WAY, postgres.new_database())}
-    outputs = {}
     for name, (root, env) in runs.items():
         args = ("--workers", "2") if name == "local" else ("--scheduler", cluster.address)
         proc = autograde(root, env, *args)
-        outputs[name] = proc
         # dora's broken JSON is rejected (exit 1): the student's to fix; nothing is the grader's fault
         assert proc.returncode == 1, f"{name}: {proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         assert re.search(r"dora/01_logistic_loop: .*not valid JSON", proc.stderr), proc.stderr
@@ -99,10 +98,8 @@ def test_the_same_grades_locally_on_dask_and_on_dask_with_postgres(cluster, post
             local = runs["local"][0] / "autograded" / student / assignment / f"{assignment}.ipynb"
             assert (nbformat.read(path, as_version=4).metadata["nn_course"]["cells"]
                     == nbformat.read(local, as_version=4).metadata["nn_course"]["cells"]), (name, student)
-    fay = rows["dask"][("fay", "03_two_layer_forward", "03_two_layer_forward", "late")]
-    assert fay is None
-    assert "kernel died" in outputs["dask"].stdout + (runs["dask"][0] / "autograded" / "fay" / "03_two_layer_forward"
-                                                       / ".nn-course-graded.json").read_text()
+    score, top, _ = rows["dask"][("carl", FIRST, FIRST, "hidden_propagate_loop")]
+    assert score < top, "carl's mistake in propagate_loop costs points"
 
 
 def slow_submission(root, student, seconds):
@@ -116,15 +113,14 @@ def slow_submission(root, student, seconds):
     nbformat.write(nb, folder / f"{FIRST}.ipynb")
 
 
-def _executing(dask_worker):
-    return [str(ts.key) for ts in dask_worker.state.executing]
-
-
 def wait_until_grading(client, student, timeout=600):
     """The address of the worker whose task is grading student's submission right now."""
+    def executing(dask_worker):  # nested: sent by value (the workers cannot import this test module)
+        return [str(ts.key) for ts in dask_worker.state.executing]
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for address, keys in client.run(_executing).items():
+        for address, keys in client.run(executing).items():
             if any(key.startswith(f"nn-grade-{student}-") for key in keys):
                 return address
         time.sleep(0.5)
@@ -164,8 +160,8 @@ def test_a_worker_without_the_reference_is_a_fault_of_the_run_not_a_zero(tmp_pat
     finally:
         bare.stop()
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "the reference solutions cannot be imported" in proc.stderr
-    assert "nothing recorded for the student" in proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "the reference solutions cannot be imported" in said and "nothing recorded for the student" in said
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb, pytest.raises(MissingEntry):
         gb.find_submission(FIRST, "ada")
     folder = root / "autograded" / "ada" / FIRST
