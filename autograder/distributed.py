@@ -26,6 +26,7 @@ the rest (the markers say what is done).
 import atexit
 import contextlib
 import hashlib
+import logging
 import os
 import pickle
 import shutil
@@ -311,6 +312,9 @@ def autograde_on_cluster(course, pending, scheduler, quiet=False):
     in flight at a time, so neither this process nor the scheduler holds the whole class."""
     from concurrent.futures import CancelledError
     from distributed import wait
+    # Dask logs every lost connection with its traceback: the batch says what happened, once
+    for name in ["distributed"] + [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     client = _connect(scheduler)
     jobs, started, total, run = [], time.monotonic(), len(pending), uuid.uuid4().hex[:8]
     recorder = Recorder(course)

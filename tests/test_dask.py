@@ -65,9 +65,10 @@ def gradebook_rows(url):
                 for notebook in submission.notebooks:
                     rows[key + (notebook.name, "late")] = notebook.late_submission_penalty
                     for grade in notebook.grades:
-                        rows[key + (grade.name,)] = (grade.auto_score, grade.max_score, grade.needs_manual_grade)
+                        rows[key + (notebook.name, grade.name)] = (grade.auto_score, grade.max_score,
+                                                                   grade.needs_manual_grade)
                     for comment in notebook.comments:
-                        rows[key + (comment.name, "comment")] = comment.auto_comment
+                        rows[key + (notebook.name, comment.name, "comment")] = comment.auto_comment
     return rows
 
 
