@@ -109,18 +109,20 @@ def _fingerprint(value):
 
 
 def reference_problem():
-    """Why this Python cannot grade, or None: the reference solutions must be importable, from
-    outside the Python installation (the sandbox shows that installation to every kernel)."""
+    """Why this Python cannot grade, or None: the reference solutions must be importable, and
+    from outside what the sandbox shows every student's kernel (the Python installation, the
+    system's folders)."""
+    from .sandbox import SYSTEM_DIRS
     try:
         import solutions
     except Exception as exc:
         return (f"the reference solutions cannot be imported here ({type(exc).__name__}: {exc}): put the folder "
                 "that holds solutions/ on the worker's PYTHONPATH (docs/scaling.md)")
-    installed = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix)}
+    shown = {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, *SYSTEM_DIRS)}
     for folder in map(os.path.realpath, solutions.__path__):
-        if any((folder + os.sep).startswith(prefix) for prefix in installed):
-            return (f"the reference solutions are installed inside the Python installation ({folder}), which the "
-                    "sandbox shows to every student's kernel: install them outside it, on PYTHONPATH")
+        if any((folder + os.sep).startswith(prefix) for prefix in shown):
+            return (f"the reference solutions are installed where the sandbox shows them to every student's kernel "
+                    f"({folder}): put them in a folder of their own, on the worker's PYTHONPATH")
     return None
 
 

@@ -200,3 +200,13 @@ def test_the_scheduler_going_away_stops_the_run_and_the_next_run_resumes(tmp_pat
     assert all(os.path.getmtime(m) == t for m, t in markers.items()), "a recorded submission was graded again"
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
         assert sorted(s.student.id for s in gb.find_assignment(FIRST).submissions) == sorted(students)
+
+
+def test_a_reference_the_sandbox_would_show_is_refused(monkeypatch):
+    """A worker whose reference solutions lie inside its Python installation would let every
+    student's kernel import them (the sandbox shows that installation): it refuses to grade."""
+    from autograder.distributed import reference_problem
+    import solutions  # noqa: F401 (the repository's, outside this environment's installation)
+    assert reference_problem() is None
+    monkeypatch.setattr(sys, "prefix", REPO)
+    assert "where the sandbox shows them to every student's kernel" in reference_problem()
