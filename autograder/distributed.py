@@ -101,7 +101,7 @@ def write_files(folder, files, modes=None):
 # ---- the worker's side ------------------------------------------------------------------------
 
 _lock = threading.Lock()  # one grading at a time per worker process (nbgrader's API is not thread-safe)
-_courses = {}  # fingerprint of a configuration -> (Course, nbgrader API, {assignment: fingerprint of its source})
+_courses = {}  # fingerprint of a configuration -> its WorkerCourse in this process
 
 
 def _fingerprint(value):
@@ -126,49 +126,82 @@ def reference_problem():
     return None
 
 
-def _worker_course(task):
-    """This worker's throwaway course for the task's configuration, with the task's
-    assignment released into its own gradebook (again when the source changed)."""
-    config = pickle.loads(pickle.dumps(task.config))
-    config.CourseDirectory.root = config.CourseDirectory.db_url = ""  # the instructor's: not the worker's
-    key = _fingerprint(config)
-    if key not in _courses:
-        root = tempfile.mkdtemp(prefix="nn-worker-course-")
+class WorkerCourse:
+    """A worker's throwaway course for one configuration: the assignments released into a
+    gradebook of its own, one submission at a time in submitted/ and autograded/."""
+
+    def __init__(self, config):
+        from nbgrader.api import Gradebook
+        # in memory where there is /dev/shm: nbgrader commits this gradebook some fifty times
+        # per notebook, and nothing of the folder needs to outlive the worker
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        root = tempfile.mkdtemp(prefix="nn-worker-course-", dir=shm)
         atexit.register(shutil.rmtree, root, True)
         config.CourseDirectory.db_url = "sqlite:///" + os.path.join(root, "gradebook.db")
-        course = Course(root, config=config)
-        _courses[key] = (course, course.api(), {})
-    course, api, released = _courses[key]
-    source = _fingerprint(task.source)
-    if released.get(task.assignment) != source:
-        write_files(course.path("source", task.assignment), task.source)
-        result = api.generate_assignment(task.assignment, force=True, create=True)
-        if not result.get("success"):
-            log = ((result.get("log") or "") + (result.get("error") or "")).strip().splitlines()
-            raise RuntimeError(f"nbgrader could not release {task.assignment} on the worker: {' '.join(log[-5:])}")
-        released[task.assignment] = source
-    return course, api
+        self.course = Course(root, config=config)
+        self.api = self.course.api()
+        self.gb = Gradebook(self.course.db_url)  # kept open: opening one costs a dozen queries
+        self.released = {}  # assignment -> fingerprint of the source it was released from
 
+    @classmethod
+    def of(cls, task):
+        """This process's course for the task's configuration, with the task's assignment released
+        (again when its source changed)."""
+        config = pickle.loads(pickle.dumps(task.config))
+        config.CourseDirectory.root = config.CourseDirectory.db_url = ""  # the instructor's, not ours
+        key = _fingerprint(config)
+        if key not in _courses:
+            _courses[key] = cls(config)
+        self = _courses[key]
+        source = _fingerprint(task.source)
+        if self.released.get(task.assignment) != source:
+            write_files(self.course.path("source", task.assignment), task.source)
+            result = self.api.generate_assignment(task.assignment, force=True, create=True)
+            if not result.get("success"):
+                log = ((result.get("log") or "") + (result.get("error") or "")).strip().splitlines()
+                raise RuntimeError(f"nbgrader could not release {task.assignment} on the worker: {' '.join(log[-5:])}")
+            self.released[task.assignment] = source
+        return self
 
-def _saved_scores(course, student, assignment):
-    """What nbgrader's autograde saved in the worker's gradebook:
-    {notebook: {"grades": {cell: [auto_score, needs_manual_grade]}, "comments": {cell: auto_comment}}}."""
-    from nbgrader.api import Gradebook
-    with Gradebook(course.db_url) as gb:
-        submission = gb.find_submission(assignment, student)
+    def grade(self, task, where):
+        """nbgrader autograde of the task's submission here: the outcome grade_task returns."""
+        from .pipeline import grade_submission
+        course, student, assignment = self.course, task.student, task.assignment
+        try:
+            write_files(course.path("submitted", student, assignment), task.submitted)
+            job = grade_submission(self.api, course, student, assignment)
+            folder = autograded_folder(course, student, assignment)
+            out = {"job": job.as_dict(), "worker": where, "root": course.root}
+            if job.success:
+                files = {name: content for name, content in read_files(folder).items()
+                         if os.path.basename(name) not in OWN_FILES}
+                out.update(files=files, scores=self.saved_scores(student, assignment),
+                           modes={name: os.stat(os.path.join(folder, name)).st_mode & 0o7777 for name in files})
+            elif os.path.exists(os.path.join(folder, NBGRADER_LOG)):
+                with open(os.path.join(folder, NBGRADER_LOG), encoding="utf-8", errors="replace") as f:
+                    out["log"] = f.read()
+            return out
+        finally:
+            for name in ("submitted", "autograded"):
+                shutil.rmtree(course.path(name, student), ignore_errors=True)
+
+    def saved_scores(self, student, assignment):
+        """What nbgrader's autograde saved in this gradebook, {notebook: {"grades": {cell:
+        [auto_score, needs_manual_grade]}, "comments": {cell: auto_comment}}}; then the
+        submission is removed (this gradebook keeps nothing of a student)."""
+        submission = self.gb.find_submission(assignment, student)
         saved = {nb.name: {"grades": {g.name: [g.auto_score, g.needs_manual_grade] for g in nb.grades},
                            "comments": {c.name: c.auto_comment for c in nb.comments}}
                  for nb in submission.notebooks}
-        gb.remove_submission(assignment, student)  # the worker's gradebook keeps nothing of a student
-    return saved
+        self.gb.remove_submission(assignment, student)  # commits: the next read sees nbgrader's next writes
+        return saved
 
 
 def grade_task(task):
     """Run on a worker: nbgrader autograde of one submission. Returns a dict: the job; for a
     graded one the autograded files, their modes and the saved scores; for a fault nbgrader's
-    log. Never raises for a fault of the grader or the worker."""
+    log; the seconds the task took here. Never raises for a fault of the grader or the worker."""
     from distributed import get_worker
-    from .pipeline import grade_submission
     try:
         where = get_worker().name
     except ValueError:  # called outside a worker (the benchmark's probe)
@@ -176,41 +209,24 @@ def grade_task(task):
     with _lock:
         started = time.monotonic()
         problem = reference_problem()
-        if problem:
-            job = Job(task.student, task.assignment, "fault", problems=[f"worker {where}: {problem}"])
-            return {"job": job.as_dict(), "worker": where}
-        course = None
         try:
-            course, api = _worker_course(task)
-            write_files(course.path("submitted", task.student, task.assignment), task.submitted)
-            job = grade_submission(api, course, task.student, task.assignment)
-            folder = autograded_folder(course, task.student, task.assignment)
-            files = {name: content for name, content in read_files(folder).items()
-                     if os.path.basename(name) not in OWN_FILES}
-            out = {"job": job.as_dict(), "worker": where, "root": course.root}
-            if job.success:
-                out.update(files=files, modes={name: os.stat(os.path.join(folder, name)).st_mode & 0o7777
-                                               for name in files},
-                           scores=_saved_scores(course, task.student, task.assignment))
-            elif os.path.exists(os.path.join(folder, NBGRADER_LOG)):
-                with open(os.path.join(folder, NBGRADER_LOG), encoding="utf-8", errors="replace") as f:
-                    out["log"] = f.read()
-            return out
+            if problem:
+                raise RuntimeError(problem)
+            out = WorkerCourse.of(task).grade(task, where)
         except Exception as exc:  # the worker's own trouble: never the student's
             job = Job(task.student, task.assignment, "fault", seconds=time.monotonic() - started,
-                      problems=[f"worker {where} could not grade it: {type(exc).__name__}: {exc}"])
-            return {"job": job.as_dict(), "worker": where}
-        finally:
-            if course is not None:
-                for folder in ("submitted", "autograded"):
-                    shutil.rmtree(course.path(folder, task.student), ignore_errors=True)
+                      problems=[f"worker {where}: {exc}" if problem else
+                                f"worker {where} could not grade it: {type(exc).__name__}: {exc}"])
+            out = {"job": job.as_dict(), "worker": where}
+        out["seconds"] = time.monotonic() - started
+        return out
 
 
 # ---- the instructor's side --------------------------------------------------------------------
 
 class Recorder:
     """Writes what workers send back into the instructor's course, through one gradebook
-    session for the whole batch (a submission is two short transactions)."""
+    session for the whole batch (a submission is one short transaction)."""
 
     def __init__(self, course):
         from nbgrader.api import Gradebook
@@ -250,30 +266,36 @@ class Recorder:
         """What nbgrader's autograde saves (its init_assignment, SaveAutoGrades and
         AssignLatePenalties), from the scores nbgrader saved on the worker: the submission's
         timestamp, each cell's auto_score and auto_comment, each notebook's late penalty
-        (by this gradebook's due date and extensions)."""
+        (by this gradebook's due date and extensions). One transaction; the rows are read in
+        three queries (nbgrader's objects would load each cell's name with a query of its own)."""
+        from nbgrader.api import Comment, Grade, SubmittedNotebook
+        from sqlalchemy.orm import joinedload
+        db = self.gb.db
         submission = ensure_submission(self.gb, assignment, student)
         timestamp = self.coursedir.get_existing_timestamp(self.course.path("submitted", student, assignment))
         if timestamp:
             submission.timestamp = timestamp
-        for notebook in submission.notebooks:
-            saved = scores.get(notebook.name, {"grades": {}, "comments": {}})
-            for grade in notebook.grades:
-                if grade.name in saved["grades"]:
-                    grade.auto_score, needs_review = saved["grades"][grade.name]
+        notebooks = (db.query(SubmittedNotebook).filter(SubmittedNotebook.assignment_id == submission.id)
+                     .options(joinedload(SubmittedNotebook.notebook)).all())
+        saved = {nb.id: scores.get(nb.name, {"grades": {}, "comments": {}}) for nb in notebooks}
+        with db.no_autoflush:
+            for grade in db.query(Grade).filter(Grade.notebook_id.in_(saved)).options(joinedload(Grade.cell)):
+                if grade.name in saved[grade.notebook_id]["grades"]:
+                    grade.auto_score, needs_review = saved[grade.notebook_id]["grades"][grade.name]
                     # the worker's gradebook has no manual grades: one given here needs a review again
                     grade.needs_manual_grade = bool(needs_review) or grade.manual_score is not None
-            for comment in notebook.comments:
-                if comment.name in saved["comments"]:
-                    comment.auto_comment = saved["comments"][comment.name]
-        self.gb.db.commit()
-        late = submission.total_seconds_late  # reloaded after the commit, as are the notebooks' scores
-        for notebook in submission.notebooks:
+            for comment in db.query(Comment).filter(Comment.notebook_id.in_(saved)).options(joinedload(Comment.cell)):
+                if comment.name in saved[comment.notebook_id]["comments"]:
+                    comment.auto_comment = saved[comment.notebook_id]["comments"][comment.name]
+        late = submission.total_seconds_late
+        for notebook in notebooks:
             notebook.late_submission_penalty = None
             if late > 0:
+                db.expire(notebook, ["score"])  # read again, with the scores above
                 penalty = self.late.plugin_inst.late_submission_penalty(student, notebook.score, late)
                 if penalty is not None:
                     notebook.late_submission_penalty = self.late._check_late_penalty(notebook, penalty)
-        self.gb.db.commit()
+        db.commit()
 
 
 LOST = "lost the Dask scheduler at {}"
