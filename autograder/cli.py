@@ -17,6 +17,8 @@ import shutil
 import sys
 import warnings
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .course import Course, find_root
 from .results import GraderFault
 
@@ -126,15 +128,21 @@ def grade(notebook, source, sandbox=True, as_json=False):
     return result
 
 
-def autograde(course, assignment_names=(), students=(), workers=None, force=False):
-    """nbgrader autograde of every submission under submitted/, in parallel; returns the exit code."""
+def autograde(course, assignment_names=(), students=(), workers=None, force=False, scheduler=None):
+    """nbgrader autograde of every submission under submitted/, in parallel here or on the Dask
+    cluster at scheduler; returns the exit code."""
+    from .distributed import ClusterLost
     from .pipeline import autograde as run, summary
-    jobs = run(course.root, _assignments(course, assignment_names) if assignment_names else (), students, workers, force)
-    graded, *not_graded = summary(jobs)
-    print(graded)
-    for line in not_graded:
-        print(line, file=sys.stderr)
-    if any(j.status == "fault" for j in jobs):
+    names = _assignments(course, assignment_names) if assignment_names else ()
+    try:
+        jobs, lost = run(course.root, names, students, workers, force, scheduler=scheduler), None
+    except ClusterLost as exc:
+        jobs, lost = exc.jobs, exc
+    for line in summary(jobs) if jobs or not lost else ():
+        print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
+    if lost:
+        print(f"error: {lost}", file=sys.stderr)
+    if lost or any(j.status == "fault" for j in jobs):
         return 2
     return 1 if any(j.status == "rejected" for j in jobs) else 0
 
@@ -219,6 +227,8 @@ def main(argv=None):
     p.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: the machine's cores)")
     p.add_argument("--force", action="store_true", help="grade again what is already graded")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on the Dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786; docs/scaling.md)")
     p = commands.add_parser("feedback", help="generate the feedback HTML of every autograded submission")
     p.add_argument("assignments", nargs="*")
     p.add_argument("--release", action="store_true", help="and release it to the exchange for students to fetch")
@@ -249,7 +259,7 @@ def main(argv=None):
         elif args.command == "serve":
             serve(course, args.workers, args.poll)
         elif args.command == "autograde":
-            return autograde(course, args.assignments, args.student, args.workers, args.force)
+            return autograde(course, args.assignments, args.student, args.workers, args.force, args.scheduler)
         elif args.command == "collect":
             return collect(course, args.assignments)
         elif args.command == "feedback":
@@ -270,3 +280,31 @@ def main(argv=None):
     except GraderFault as exc:
         print(f"error: a fault of the grader, nothing was graded: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        if exc.name not in CLUSTER_MODULES:
+            raise
+        print(f"error: {exc.name} is not installed here ({CLUSTER_MODULES[exc.name]}): "
+              "pip install 'nn-course[cluster]' (docs/scaling.md)", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or str(exc).splitlines()[0]
+        print(f"error: the gradebook at {_shown(Course.here().db_url)} cannot be used: {reason}; check its URL "
+              "(NN_COURSE_DB_URL or course_config.py) and that its database server is running", file=sys.stderr)
+        return 2
+
+
+# what grading beyond one machine imports, and what for
+CLUSTER_MODULES = {"distributed": "autograde --scheduler grades on a Dask cluster",
+                   "dask": "autograde --scheduler grades on a Dask cluster",
+                   "psycopg": "the gradebook's URL is a PostgreSQL one",
+                   "psycopg2": "the gradebook's URL names the psycopg2 driver; nn-course[cluster] has psycopg 3: "
+                               "write the URL as postgresql+psycopg://..."}
+
+
+def _shown(url):
+    """The gradebook's URL without its password."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(an unreadable URL)"

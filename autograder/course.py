@@ -7,6 +7,7 @@ solutions/<name>_checks.py (how its functions are checked at grading).
 Assignments are discovered from source/; an assignment's module name is its
 folder's name without the number (02_logistic_vectorized -> logistic_vectorized).
 """
+import copy
 import glob
 import importlib
 import importlib.util
@@ -57,9 +58,15 @@ class Limits:
 
 
 class Course:
-    def __init__(self, root):
+    def __init__(self, root, config=None):
+        """config: an nbgrader configuration to use instead of the folder's own files (a
+        grading worker's throwaway course, whose configuration comes with each task)."""
         self.root = os.path.abspath(root)
-        if not os.path.isfile(os.path.join(self.root, CONFIG_FILE)):
+        if config is not None:
+            config = copy.deepcopy(config)
+            config.CourseDirectory.root = self.root
+            self.__dict__["config"] = config  # what the cached property below would hold
+        elif not os.path.isfile(os.path.join(self.root, CONFIG_FILE)):
             raise GraderFault(f"{self.root} is not a course folder: it has no {CONFIG_FILE}")
 
     @classmethod

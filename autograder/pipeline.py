@@ -15,10 +15,16 @@ worker processes. Each job ends in one of three ways:
 A graded job leaves a marker beside its autograded notebooks: a re-run skips
 those (unless forced) and grades everything else, so an interrupted run loses
 nothing. The SQLite gradebook runs in WAL mode with a busy timeout, so
-concurrent jobs wait for each other's short writes instead of failing.
+concurrent jobs wait for each other's short writes instead of failing. Any
+gradebook URL nbgrader accepts works (PostgreSQL: NN_COURSE_DB_URL); graders
+writing to one gradebook at once never duplicate a student or a submission
+(ensure_student, ensure_submission). With a scheduler, the batch runs on a
+Dask cluster instead (autograder.distributed).
 """
+import contextlib
 import glob
 import json
+import logging
 import os
 import re
 import shutil
@@ -121,6 +127,46 @@ def _had_submission(gb, student, assignment):
         return False
 
 
+@contextlib.contextmanager
+def _expected_rollback():
+    """nbgrader logs a traceback (tornado.application) for each insert the database refuses:
+    a race that ensure_* expects and settles is no error to show on the terminal."""
+    logger = logging.getLogger("tornado.application")
+    level, logger.level = logger.level, logging.CRITICAL
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _find_or_add(find, add):
+    """nbgrader's update_or_create_* finds, then adds: two graders doing it at once both add,
+    and the database's unique constraint refuses the second (InvalidEntry). Then the row
+    exists: find it."""
+    from nbgrader.api import InvalidEntry, MissingEntry
+    for _ in range(3):
+        try:
+            return find()
+        except MissingEntry:
+            pass
+        try:
+            with _expected_rollback():
+                return add()
+        except InvalidEntry:
+            continue
+    return find()
+
+
+def ensure_student(gb, student):
+    """The student's row in the gradebook, created once whoever else creates it at the same moment."""
+    return _find_or_add(lambda: gb.find_student(student), lambda: gb.add_student(student))
+
+
+def ensure_submission(gb, assignment, student):
+    """The submission's row (with its notebooks' grade and comment rows), created once."""
+    return _find_or_add(lambda: gb.find_submission(assignment, student), lambda: gb.add_submission(assignment, student))
+
+
 def grade_submission(api, course, student, assignment):
     """nbgrader autograde of one submission; returns its Job (never raises for a submission's or a grader's fault)."""
     import nbformat
@@ -136,9 +182,12 @@ def grade_submission(api, course, student, assignment):
     if unreadable or (missing and len(missing) == len(course.source_notebooks(assignment))):
         job.status, job.problems = "rejected", problems
     else:
-        from nbgrader.api import Gradebook
+        from nbgrader.api import Gradebook, MissingEntry
         with Gradebook(course.db_url) as gb:
             had_submission = _had_submission(gb, student, assignment)
+            if not had_submission:  # here, not in nbgrader's find-then-add, which another grader can race
+                with contextlib.suppress(MissingEntry):  # no such assignment: nbgrader says so below
+                    ensure_submission(gb, assignment, student)
         previous = _set_aside(folder)  # nbgrader removes the autograded folder of a submission it fails
         nbgrader_plugin.faults.clear()
         result = api.autograde(assignment, student, force=True, create=True)
@@ -250,17 +299,22 @@ def prepare_gradebook(course, students):
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
     with Gradebook(url) as gb:
         for student in sorted(set(students)):
-            gb.update_or_create_student(student)
+            ensure_student(gb, student)
 
 
-def autograde(root, assignments=(), students=(), workers=None, force=False, quiet=False):
+def autograde(root, assignments=(), students=(), workers=None, force=False, quiet=False, scheduler=None):
     """Autograde every submission not yet graded (all if force) with `workers`
     processes; returns the Jobs run, in the order they finished. A worker
     that dies takes only the submission it was grading: the others are
-    graded in a fresh pool; a submission whose worker died twice is a fault."""
+    graded in a fresh pool; a submission whose worker died twice is a fault.
+    scheduler: the address of a Dask scheduler to grade on instead
+    (autograder.distributed; raises ClusterLost if it goes away)."""
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
     prepare_gradebook(course, [s for s, _ in pending])
+    if scheduler:
+        from .distributed import autograde_on_cluster
+        return autograde_on_cluster(course, pending, scheduler, quiet)
     from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
         had_submission = {(s, a) for s, a in pending if _had_submission(gb, s, a)}
