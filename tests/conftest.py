@@ -29,7 +29,7 @@ ASSIGNMENTS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO, "
 
 
 # the inner loop (`make test-fast`): modules that start no kernel, browser or service; every other module is slow
-FAST = {"test_vocabulary", "test_assignments", "test_units"}
+FAST = {"test_vocabulary", "test_assignments", "test_units", "test_course_text"}
 
 
 def pytest_collection_modifyitems(config, items):
