@@ -162,7 +162,8 @@ def prepare(user=USER, quiet=False):
         if proc.returncode != 0:
             raise Unavailable(f"{PYTHON} -m venv failed (apt-get install python3-venv): {proc.stderr.strip()[-500:]}")
         pip = [env.python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        proc = subprocess.run(pip + ["-e", f"{env.repo}[test]"], capture_output=True, text=True)
+        # the course and pytest: the tests run here need nothing else of the test extra (torch, dask, a browser)
+        proc = subprocess.run(pip + ["-e", env.repo, "pytest>=8"], capture_output=True, text=True)
         if proc.returncode != 0:
             sys.stderr.write(proc.stdout[-5000:] + proc.stderr[-5000:])
             raise RuntimeError(f"pip install into {env.venv} failed (above)")
