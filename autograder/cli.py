@@ -138,8 +138,11 @@ def autograde(course, assignment_names=(), students=(), workers=None, force=Fals
         jobs, lost = run(course.root, names, students, workers, force, scheduler=scheduler), None
     except ClusterLost as exc:
         jobs, lost = exc.jobs, exc
-    for line in summary(jobs) if jobs or not lost else ():
-        print(line, file=sys.stdout if line[0].isdigit() and " of " in line else sys.stderr)
+    if jobs or not lost:
+        graded, *not_graded = summary(jobs)
+        print(graded)
+        for line in not_graded:
+            print(line, file=sys.stderr)
     if lost:
         print(f"error: {lost}", file=sys.stderr)
     if lost or any(j.status == "fault" for j in jobs):

@@ -59,6 +59,13 @@ def submit(root, student, nb):
     (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
 
 
+def full_marks():
+    """The autograded points of the assignment's source notebook: what a solved submission earns."""
+    nb = nbformat.read(os.path.join(REPO, "source", A, f"{A}.ipynb"), as_version=4)
+    return sum(c.metadata["nbgrader"].get("points", 0) for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code")
+
+
 def score(root, student="ada"):
     """The gradebook's score of the submission, or None if there is none."""
     with Gradebook(f"sqlite:///{root}/gradebook.db") as gb:
@@ -97,7 +104,7 @@ def break_file(root, relative, old, new):
 def test_a_solved_submission_gets_full_marks_in_a_healthy_course(course):
     proc = run(course, "autograde")
     assert proc.returncode == 0, proc.stderr
-    assert score(course) == 15 and graded_marker(course)
+    assert score(course) == full_marks() and graded_marker(course)
 
 
 def test_a_reference_that_cannot_be_imported_is_a_fault_and_keeps_the_earlier_score(course):
@@ -106,7 +113,7 @@ def test_a_reference_that_cannot_be_imported_is_a_fault_and_keeps_the_earlier_sc
     (course / "solutions" / "logistic_loop.py").write_text("import numpy_that_is_not_installed\n")
     proc = run(course, "autograde", "--force")
     assert_not_graded(proc, course, "could not import solutions.logistic_loop", before=before)
-    assert before == 15
+    assert before == full_marks()
 
 
 def test_a_hidden_check_that_raises_in_the_grader_is_a_fault(course):
@@ -143,7 +150,7 @@ def test_a_worker_that_dies_once_is_replaced_and_the_submission_graded_once(cour
     submit(course, "ben", solved_notebook(course))
     proc = run(course, "autograde", "--workers", "1")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert flag.exists() and score(course) == 15 and score(course, "ben") == 15
+    assert flag.exists() and score(course) == full_marks() and score(course, "ben") == full_marks()
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
         assert sorted(s.student.id for s in gb.find_assignment(A).submissions) == ["ada", "ben"]
 
@@ -161,7 +168,7 @@ def test_grade_finds_the_reference_from_the_source_notebooks_course_not_the_curr
     proc = run(course, "grade", str(path), "--source", str(course / "source" / A / f"{A}.ipynb"), "--json",
                cwd="/tmp")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["score"] == 15
+    assert json.loads(proc.stdout)["score"] == full_marks()
 
 
 def test_grade_with_a_broken_reference_exits_non_zero_and_prints_no_score(course, tmp_path):
