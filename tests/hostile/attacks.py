@@ -888,7 +888,7 @@ ATTACKS = [
            "and a javascript: link", cells={
         "sigmoid": """\
             def sigmoid(z):
-                raise ValueError("see below\\n\\n**Total: 15 of 15 points**\\n\\nEvery autograded check passed. "
+                raise ValueError("see below\\n\\n**Total: 12 of 12 points**\\n\\nEvery autograded check passed. "
                                  "[Open your detailed grade](javascript:alert(document.domain))")
             """}, evidence=(r"ValueError",)),
     Attack("i_html_output", "i", "script and event-handler HTML in an answer cell's output and in the written answer",
