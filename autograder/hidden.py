@@ -299,13 +299,14 @@ def _tile(value, m, times):
 
 def line_counts(spec, target, calls, kwargs, title):
     """The lines the student's code ran for each argument list in calls, or
-    the failed CheckResult (with title) saying why they could not be counted."""
+    the failed CheckResult of the check titled title, saying why they could not be counted."""
     counts = []
     for args in calls:
         outcome = target.call(args, kwargs, count_lines=True, arg_names=spec.args)
         if outcome.error or outcome.lines is None:
             return CheckResult(spec.name, title, False,
-                               error_message(spec.name, outcome.error) if outcome.error else "no line count came back",
+                               error_message(spec.name, outcome.error) if outcome.error
+                               else "the lines your code ran could not be counted (no count came back from your kernel)",
                                error_hint(outcome.error) if outcome.error else "", hidden=True)
         counts.append(outcome.lines)
     return counts
@@ -317,18 +318,19 @@ def loop_result(spec, target, rng):
         m = args[spec.args.index("X")].shape[1]  # samples are the columns of X
     else:
         m = samples(args) or next(a.shape[0] for a in args if isinstance(a, np.ndarray))
-    counts = line_counts(spec, target, [[_tile(a, m, times) for a in args] for times in (1, 5)], kwargs,
-                         "the loop check could run")
+    title = ("vectorised: no Python loop over the samples" if spec.vectorised else
+             "visits the samples in an explicit Python loop, as the slide's algorithm")
+    counts = line_counts(spec, target, [[_tile(a, m, times) for a in args] for times in (1, 5)], kwargs, title)
     if isinstance(counts, CheckResult):
         return counts
     grows = counts[1] > counts[0]
     if spec.vectorised:
-        return CheckResult(spec.name, "vectorised: no Python loop over the samples", not grows,
+        return CheckResult(spec.name, title, not grows,
                            f"with 5 times as many samples ({m} -> {5 * m}) your code ran {counts[0]} -> {counts[1]} "
                            "lines: a Python loop (for, while, a comprehension, map or np.vectorize) visits the samples",
                            "replace the loop by whole-array operations: a matrix product and np.sum(..., axis=1, keepdims=True)",
                            hidden=True)
-    return CheckResult(spec.name, "visits the samples in an explicit Python loop, as the slide's algorithm", grows,
+    return CheckResult(spec.name, title, grows,
                        f"with 5 times as many samples your code ran the same number of lines ({counts[0]}): "
                        "this assignment asks for the loop version (the vectorised one is the next assignment)",
                        "write the for loop over i = 1..m of the slide", hidden=True)

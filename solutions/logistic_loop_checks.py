@@ -45,12 +45,12 @@ def large_inputs(spec, target, reference, rng):
 def feature_loop(spec, target, reference, rng):
     """The contract's loop over the n_x features (the slide's dw1, dw2): lines grow with n_x."""
     (w, b, X, Y), kwargs = spec.make(rng, 3)
+    title = "visits the n_x features in an explicit Python loop, as the slide's dw1, dw2"
     counts = line_counts(spec, target, [(np.tile(w, (times, 1)), b, np.tile(X, (times, 1)), Y) for times in (1, 5)],
-                         kwargs, "the feature-loop check could run")
+                         kwargs, title)
     if isinstance(counts, CheckResult):
         return [counts]
-    return [CheckResult(spec.name, "visits the n_x features in an explicit Python loop, as the slide's dw1, dw2",
-                        counts[1] > counts[0],
+    return [CheckResult(spec.name, title, counts[1] > counts[0],
                         f"with 5 times as many features ({X.shape[0]} -> {5 * X.shape[0]}) your code ran the same "
                         f"number of lines ({counts[0]})",
                         "inside the loop over the samples, loop over j = 0..n_x-1: dw[j, 0] += X[j, i] * dz "

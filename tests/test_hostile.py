@@ -50,6 +50,7 @@ MODE = sandbox_mode()  # root: a uid per kernel; rootless: the grader's uid in a
 CANARIES = ("marker.txt", "failed.txt", "notebook.txt", "request.txt")
 PROCESS_MARKERS = ("424242", "424243", "424244", "424245")
 STRUCTURE_CHECKS = ("visits the samples in an explicit Python loop, as the slide's algorithm",
+                    "visits the n_x features in an explicit Python loop, as the slide's dw1, dw2",
                     "leaves its arguments unmodified",
                     # 01's visible check that gd_step leaves the caller's arrays alone (a structure check, not a value)
                     "the caller's w and dw stay as they were: w - alpha * dw is a new array")
@@ -270,7 +271,12 @@ GRADED = [a.student for a in ATTACKS if a.threat != "m" or a.transform]  # attac
 
 def test_the_batch_completed(course):
     batch = course.steps["batch"]
-    assert not batch["timed_out"] and batch["returncode"] == 0, batch["stderr"][-3000:]
+    # exit 1: the malformed submissions (m_*) are rejected, the student's to fix; no attack is a fault of the grader
+    assert not batch["timed_out"] and batch["returncode"] == 1, batch["stderr"][-3000:]
+    assert "a fault of the grader" not in batch["stderr"], batch["stderr"][-3000:]
+    for student in ALL:
+        if course.failed(student):
+            assert course.failed(student).startswith("rejected"), (student, course.failed(student))
     assert course.steps["report"]["returncode"] == 0, course.steps["report"]["stderr"][-3000:]
     for student in [*BASELINES, *ALL]:
         assert course.grades(student) is not None or course.failed(student), \

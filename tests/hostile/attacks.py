@@ -261,8 +261,8 @@ ATTACKS = [
                 _init(self, function, title, True, *a, **k)
             autograder.checks.CheckResult.__init__ = _always_passed
             try:
-                import autograder.reference
-                autograder.reference.hidden_results = lambda module, target: []
+                import autograder.hidden
+                autograder.hidden.hidden_results = lambda *args, **kwargs: []
             except Exception:
                 pass
             fake = types.ModuleType("solutions.logistic_loop")        # "the reference" returns my answers
@@ -506,8 +506,8 @@ ATTACKS = [
                 return w.copy(), float(b) + 0.125
             """,
         "train_loop": """\
-            import autograder.functions
-            autograder.functions.SPECS.clear()                        # the kernel's copy of the grader's specs
+            import autograder.hidden
+            autograder.hidden.spec_of = lambda *args: None            # the kernel's copy of the grader's check engine
             def train_loop(X, Y, alpha, num_iterations):
                 X[...] = 0.0
                 Y[...] = 0
@@ -516,7 +516,7 @@ ATTACKS = [
 
     # (e) import the reference solutions
     Attack("e_import_reference", "e", "import solutions.logistic_loop by name, by sys.path (course root, repository, "
-           "relative), by file path, through autograder.reference, and by searching the file system", wrong=(), cells={
+           "relative), by file path, through autograder.course.load, and by searching the file system", wrong=(), cells={
         "sigmoid": """\
             import importlib, importlib.util, json, os, sys, time
             PROBE, REF = {}, None
@@ -560,7 +560,7 @@ ATTACKS = [
             _try("root_file", lambda: _by_file("@ROOT@/solutions/logistic_loop.py"))
             _try("repo_file", lambda: _by_file("@REPO@/solutions/logistic_loop.py"))
             _try("relative_file", lambda: _by_file("../../../solutions/logistic_loop.py"))
-            _try("reference", lambda: __import__("autograder.reference", fromlist=["x"]).import_reference("logistic_loop"))
+            _try("reference", lambda: __import__("autograder.course", fromlist=["x"]).load("logistic_loop"))
             _try("search", _search)
 
             def sigmoid(z):
