@@ -308,7 +308,7 @@ ATTACKS = [
                 if "call" not in request:
                     return _real_serve(path)
                 fn = get_ipython().user_ns[request["call"]]
-                answer = _H.invoke(fn, _H._build(request["args"]), _H._build(request["kwargs"])).as_dict()
+                answer = _H.invoke(fn, _W.build(request["args"]), _W.build(request["kwargs"]), request["arg_names"]).as_dict()
                 answer["modified"] = []
                 answer["lines"] = 1000 * next(_lines) if request["count_lines"] else None
                 _W.write(path + ".out", answer)
@@ -325,7 +325,7 @@ ATTACKS = [
                 if "call" not in request:
                     return _real_serve(path)
                 fn = get_ipython().user_ns[request["call"]]
-                answer = _H.invoke(fn, _H._build(request["args"]), _H._build(request["kwargs"])).as_dict()
+                answer = _H.invoke(fn, _W.build(request["args"]), _W.build(request["kwargs"]), request["arg_names"]).as_dict()
                 answer["modified"] = []
                 answer["lines"] = 1000 * next(_lines) if request["count_lines"] else None
                 _W.write(path + ".out", answer)
