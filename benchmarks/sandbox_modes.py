@@ -43,7 +43,7 @@ def worker(assignment):
     print(json.dumps({"mode": sandbox_mode(), "uid": os.getuid()}), flush=True)
     for _ in sys.stdin:
         started = time.perf_counter()
-        result = grade_notebook(notebook, source, name=f"{assignment}.ipynb")
+        result = grade_notebook(notebook, source, name=f"{assignment}.ipynb", root=os.getcwd(), assignment=assignment)
         elapsed = time.perf_counter() - started
         if result.problems or result.score != result.max_score:
             raise SystemExit(f"the solved notebook scored {result.score} of {result.max_score}: {result.problems}")
