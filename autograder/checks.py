@@ -60,6 +60,7 @@ class Target:
         self.fn = fn
         self.remote = hasattr(fn, "remote_invoke")
         self.name = fn.name if self.remote else getattr(fn, "__name__", type(fn).__name__)
+        self.function = self.name  # the function called; name may say whose checks these are (check's name=)
         self.modified = set()  # argument labels changed by any call
         self.returned = 0  # calls that returned a value (not an error)
         self.called = set()  # the student's other functions that its calls ran
@@ -87,7 +88,7 @@ class Target:
         if _grading is not None and _grading.module:
             from .hidden import spec_of
             try:
-                spec = spec_of(_grading.module, self.name, _grading.root)
+                spec = spec_of(_grading.module, self.function, _grading.root)  # a given wrapper has none
             except GraderFault:  # an assignment without a checks module: the outputs go unnamed
                 spec = None
             return spec.outputs if spec else ()

@@ -24,7 +24,12 @@ def test_the_source_notebook_runs_top_to_bottom(assignment):
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
              and c.cell_type == "code"]
     assert tests
+    answers = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
     for cell in tests:  # every check() of every test cell says it passed (a cell may hold several)
         printed = "".join(o.get("text", "") for o in cell.outputs)
         calls = len(re.findall(r"^check\(", cell.source, flags=re.M))
         assert calls and printed.count("passed. This is not the grade") == calls, (cell.source[:300], printed[-2000:])
+        # a message names the student's function, never a wrapper a given cell defines (check's name=)
+        named = set(re.findall(r"checks? of (\w+) passed", printed))
+        assert named <= answers, (named - answers, cell.source[:300])
