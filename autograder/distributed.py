@@ -39,7 +39,8 @@ from collections import deque
 from dataclasses import dataclass
 
 from .course import Course
-from .pipeline import FAILED, MARKER, NBGRADER_LOG, Job, _leave_marks, _progress, autograded_folder, ensure_submission
+from .pipeline import (FAILED, MARKER, NBGRADER_LOG, Job, _leave_marks, _progress, autograded_folder,
+                       ensure_submission, open_gradebook)
 
 CONNECT_SECONDS = 30  # to reach the scheduler
 NO_WORKER_SECONDS = 120  # a batch waits this long for a cluster without workers, then stops
@@ -229,14 +230,13 @@ class Recorder:
     session for the whole batch (a submission is one short transaction)."""
 
     def __init__(self, course):
-        from nbgrader.api import Gradebook
         from nbgrader.coursedir import CourseDirectory
         from nbgrader.preprocessors import AssignLatePenalties
         self.course = course
         self.coursedir = CourseDirectory(config=course.config)
         self.late = AssignLatePenalties(config=course.config)  # nbgrader's late penalty, as configured
         self.late.init_plugin()
-        self.gb = Gradebook(course.db_url, self.coursedir.course_id)
+        self.gb = open_gradebook(course)
 
     def close(self):
         self.gb.close()

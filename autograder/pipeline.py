@@ -157,6 +157,22 @@ def _find_or_add(find, add):
     return find()
 
 
+def open_gradebook(course):
+    """nbgrader's Gradebook of the course. Its first opening adds the course's row: graders opening
+    a new gradebook at the same moment all add it, and the database refuses all but one
+    (InvalidEntry); then the row exists, and opening again finds it."""
+    from nbgrader.api import Gradebook, InvalidEntry
+    from nbgrader.coursedir import CourseDirectory
+    course_id = CourseDirectory(config=course.config).course_id
+    for attempt in range(3):
+        try:
+            with _expected_rollback():
+                return Gradebook(course.db_url, course_id)
+        except InvalidEntry:
+            if attempt == 2:
+                raise
+
+
 def ensure_student(gb, student):
     """The student's row in the gradebook, created once whoever else creates it at the same moment."""
     return _find_or_add(lambda: gb.find_student(student), lambda: gb.add_student(student))
@@ -291,13 +307,12 @@ def _progress(done, total, job, started):
 def prepare_gradebook(course, students):
     """The gradebook's set-up that workers must not race for: WAL mode for
     SQLite, and every student created once, before the workers start."""
-    from nbgrader.api import Gradebook
     course.api()  # nbgrader's tools on PATH, and the course's solutions
     url = course.db_url
     if url.startswith("sqlite:///"):
         with sqlite3.connect(url[len("sqlite:///"):].split("?")[0]) as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
-    with Gradebook(url) as gb:
+    with open_gradebook(course) as gb:
         for student in sorted(set(students)):
             ensure_student(gb, student)
 
