@@ -21,16 +21,11 @@ import nbformat
 import pytest
 
 from autograder.sample_class import solved, with_function
-from autograder.sandbox import SandboxUnavailable, check_sandbox, sandbox_mode
-from conftest import REPO, course_env, make_course
+from autograder.sandbox import sandbox_mode
+from conftest import REPO, course_env, make_course, needs_sandbox
 
 ASSIGNMENT = "01_logistic_loop"
-try:
-    check_sandbox()
-    NO_SANDBOX = None
-except SandboxUnavailable as exc:
-    NO_SANDBOX = str(exc)
-pytestmark = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"grading refuses without its sandbox: {NO_SANDBOX}")
+pytestmark = needs_sandbox
 MODE = sandbox_mode()
 
 # the formgrader's own construction of the API (nbgrader/server_extensions/formgrader: an NbGrader app that

@@ -17,16 +17,11 @@ import time
 import pytest
 
 from autograder import sandbox
-from autograder.sandbox import SandboxUnavailable, check_sandbox, sandbox_command, sandbox_mode, watch
+from autograder.sandbox import sandbox_command, sandbox_mode, watch
+from conftest import REPO, needs_sandbox
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-try:
-    check_sandbox()
-    REASON = None
-except SandboxUnavailable as exc:
-    REASON = str(exc)
-pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no sandbox here: {REASON}")
+pytestmark = needs_sandbox
 MODE = sandbox_mode()
 
 
