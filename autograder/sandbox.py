@@ -41,11 +41,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Int, List, Unicode
+from traitlets import Bool, Int, List, Unicode
 
 AUTOGRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+SANDBOX_PYTHONPATH = "/opt/nn-course"  # where a kernel finds the autograder package (read-only)
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/alternatives", "/etc/fonts")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
 TMP_MB = 512  # the private /tmp is memory: bounded
@@ -213,7 +215,7 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
     symlinks = [(os.readlink(d), d) for d in SYSTEM_DIRS if os.path.islink(d)]
     ro += [(f, f) for f in SYSTEM_FILES if os.path.exists(f)]
     ro += [(d, d) for d in _python_dirs()]
-    ro += [(AUTOGRADER_DIR, "/opt/nn-course/autograder")]
+    ro += [(AUTOGRADER_DIR, os.path.join(SANDBOX_PYTHONPATH, "autograder"))]
     rw = [(os.path.abspath(workdir), os.path.abspath(workdir))] + [(os.path.abspath(d), os.path.abspath(d))
                                                                     for d in extra_rw]
     cmd = ["bwrap"]
@@ -234,15 +236,10 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
         cmd += ["--ro-bind", source, target]
     for source, target in rw:
         cmd += ["--bind", source, target]
-    environment = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
-                   "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "PYTHONPATH": "/opt/nn-course",
-                   "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                   "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": "/tmp/ipython"}
-    environment.update(env or {})
-    for key, value in environment.items():
+    for key, value in sandbox_env(env).items():
         cmd += ["--setenv", key, value]
     cmd += ["--chdir", os.path.abspath(workdir)]
-    limits = [f"--as={memory_mb * 2 ** 20}", f"--fsize={file_mb * 2 ** 20}", "--core=0"]
+    limits = [f"--{name.lower()}={value}" for name, value in rlimits(memory_mb, None, file_mb).items()]
     if mode == "root":
         uid = int(uid or sandbox_uid())
         for _, folder in rw:  # the kernel's own uid writes here, root reads; no other user may plant files
@@ -250,15 +247,40 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
             os.chmod(folder, 0o700)
         # setuid away from root drops every capability; the limits then bind (root ignores RLIMIT_NPROC)
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--bounding-set=-all",
-                "--inh-caps=-all", "--no-new-privs", "prlimit", f"--nproc={max_processes}", *limits, "--"]
+                "--inh-caps=-all", "--no-new-privs", "prlimit", f"--nproc={kernel_nproc(max_processes)}", *limits, "--"]
     else:
         for _, folder in rw:
             os.chmod(folder, 0o700)  # the kernel has the grader's uid: nobody else needs these folders
         # bwrap drops every capability and sets no_new_privs itself; RLIMIT_NPROC only where it is counted
         # per user namespace (bwrap's init, pid 1, counts too: one more)
-        nproc = [f"--nproc={max_processes + 1}"] if nproc_counts_per_namespace() else []
+        nproc = [f"--nproc={kernel_nproc(max_processes)}"] if nproc_counts_per_namespace() else []
         cmd += ["prlimit", *nproc, *limits, "--"]
     return cmd + list(argv)
+
+
+def sandbox_env(env=None):
+    """The whole environment of a sandboxed process (bubblewrap clears the grader's)."""
+    environment = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
+                   "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "PYTHONPATH": SANDBOX_PYTHONPATH,
+                   "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": "/tmp/ipython"}
+    environment.update(env or {})
+    return environment
+
+
+def rlimits(memory_mb, nproc, file_mb=256):
+    """The resource limits of a sandboxed process by resource name (RLIMIT_ without the prefix);
+    nproc None: no process limit (where the caller sets none)."""
+    found = {"AS": memory_mb * 2 ** 20, "FSIZE": file_mb * 2 ** 20, "CORE": 0}
+    if nproc is not None:
+        found["NPROC"] = nproc
+    return found
+
+
+def kernel_nproc(max_processes):
+    """RLIMIT_NPROC of a kernel's processes. As root it counts the kernel's own uid; without root,
+    per user namespace, where bubblewrap's init (pid 1) counts too: one more."""
+    return max_processes if sandbox_mode() == "root" else max_processes + 1
 
 
 def watchdog_limit(max_processes):
@@ -432,6 +454,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     memory_mb = Int(2048, help="address-space limit of the kernel, MiB").tag(config=True)
     max_processes = Int(64, help="processes and threads the kernel may run").tag(config=True)
     extra_rw = List(Unicode(), help="more folders the kernel may write").tag(config=True)
+    warm = Bool(False, help="fork the kernel from this process's zygote (autograder.zygote) into its "
+                            "sandbox, instead of starting a fresh Python in it").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -450,8 +474,16 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         argv = super().format_kernel_cmd(extra_arguments)
-        return sandbox_command(argv, self.workdir or self.private_dir, self.memory_mb, self.max_processes,
+        if self.warm:  # the sandbox holds a placeholder; the zygote's kernel runs ipykernel's arguments
+            if argv[1:3] != ["-m", "ipykernel_launcher"]:
+                raise SandboxUnavailable(f"a warm kernel runs ipykernel only, not {argv}")
+            self._ipykernel_argv = argv[3:]
+            argv = list(PLACEHOLDER)
+        return sandbox_command(argv, self.workdir or self.private_dir, self.memory_mb, self._processes(),
                                extra_rw=(self.private_dir, *self.extra_rw), uid=self.uid)
+
+    def _processes(self):
+        return self.max_processes + 1 if self.warm else self.max_processes  # the placeholder is one more
 
     async def _async_pre_start_kernel(self, **kw):
         # the kernel's own stdout and stderr (ipykernel's banner, a student's os.write(1, ...)) would
@@ -461,10 +493,36 @@ class SandboxedKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.warm:
+            self._launch_warm(kernel_cmd, kw)
+        else:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
         if self.mode == "rootless":
             self._stop_watchdog()
-            self.watchdog = watch(self.provisioner.process, self.max_processes, on_trip=self._tripped)
+            self.watchdog = watch(self.provisioner.process, self._processes(), on_trip=self._tripped)
+
+    def _launch_warm(self, kernel_cmd, kw):
+        """The sandbox with its placeholder, then the zygote's kernel in it (autograder.zygote)."""
+        from .zygote import shared
+        sandbox = subprocess.Popen(kernel_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
+        kernel = None
+        try:
+            placeholder = find_placeholder(sandbox)
+            request = {"workdir": os.path.abspath(self.workdir or self.private_dir), "argv": self._ipykernel_argv,
+                       "env": sandbox_env(), "uid": self.uid,
+                       "rlimits": rlimits(self.memory_mb, kernel_nproc(self._processes()))}
+            if self.mode == "rootless" and not nproc_counts_per_namespace():
+                del request["rlimits"]["NPROC"]  # it would count the grader's processes (the watchdog counts)
+            pid, pidfd = shared().spawn(placeholder.pid, request)
+            kernel = WarmKernel(sandbox, placeholder, pid, pidfd)
+        except BaseException:
+            sandbox.kill()
+            sandbox.wait()
+            raise
+        self.provisioner.process = kernel
+        self.provisioner.pid, self.provisioner.pgid = sandbox.pid, None
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
     def _tripped(self, dog):
         self.log.warning("a student's kernel ran %d processes and threads (limit %d): its sandbox was killed",
@@ -481,10 +539,104 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
 
     async def _async_cleanup_resources(self, restart=False):
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
         await super()._async_cleanup_resources(restart=restart)
+        if isinstance(process, WarmKernel):
+            process.close()
         if self.mode == "root":
             kill_user(self.uid)  # nothing the student started outlives the kernel
         else:
             self._stop_watchdog()
         if not restart:
             shutil.rmtree(self.private_dir, ignore_errors=True)
+
+
+PLACEHOLDER = ("sleep", "infinity")  # holds a warm kernel's sandbox open: the sandbox's pid 2, as a cold kernel is
+
+
+class Placeholder:
+    """The placeholder process of a warm kernel's sandbox, held by a pidfd (no pid reuse can redirect a kill)."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+
+    def kill(self):
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def find_placeholder(sandbox, timeout=10):
+    """The placeholder in a sandbox just started (bubblewrap, its init, then the placeholder), once it runs."""
+    deadline = time.monotonic() + timeout
+    wanted = ("\0".join(PLACEHOLDER) + "\0").encode()
+    while time.monotonic() < deadline:
+        if sandbox.poll() is not None:
+            raise SandboxUnavailable(f"the sandbox exited (status {sandbox.returncode}) before its kernel started")
+        init = _read(f"/proc/{sandbox.pid}/task/{sandbox.pid}/children")
+        for pid in (init or "").split()[:1]:
+            for child in (_read(f"/proc/{pid}/task/{pid}/children") or "").split()[:1]:
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as f:
+                        if f.read() == wanted:
+                            return Placeholder(int(child))
+                except OSError:
+                    pass
+        time.sleep(0.002)
+    raise SandboxUnavailable(f"the sandbox's placeholder did not start within {timeout} s")
+
+
+class WarmKernel:
+    """What jupyter_client's provisioner holds as the kernel's process (poll, wait, signals) for a warm
+    kernel: the kernel is not the grader's child, so it is watched by pidfd; it ends with its sandbox."""
+    stdin = stdout = stderr = None
+
+    def __init__(self, sandbox, placeholder, pid, pidfd):
+        self.sandbox, self.placeholder, self.kernel_pid, self.pidfd = sandbox, placeholder, pid, pidfd
+        self.pid = sandbox.pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            code = self.sandbox.poll()
+            if code is None and select.select([self.pidfd], [], [], 0)[0]:
+                self.kill()  # the kernel exited: its sandbox (and whatever it left running) goes too
+                code = self.sandbox.wait()
+            self.returncode = code
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("warm kernel", timeout)
+            select.select([self.pidfd], [], [], 0.05)
+        return self.returncode
+
+    def send_signal(self, signum):
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            self.kill()
+        else:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signum)
+            except ProcessLookupError:
+                pass
+
+    def kill(self):
+        self.placeholder.kill()  # bubblewrap's init exits with it, and the pid namespace with the init
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    terminate = kill
+
+    def close(self):
+        self.kill()
+        for fd in (self.pidfd, self.placeholder.pidfd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

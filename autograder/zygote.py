@@ -1,0 +1,338 @@
+"""Warm kernels: the imports a kernel needs, paid once per grading process, not once per notebook.
+
+A kernel per notebook pays Python's start and the imports of ipykernel, numpy, matplotlib and
+scikit-learn every time (about 1.5 to 3 s). Here a grading process (a worker of autograde, of
+`serve`, of Dask) starts one zygote: a Python process that imports WARM_IMPORTS and then only
+waits for requests on a socket that it shares with that grading process alone. For each notebook:
+
+1. the grader starts the notebook's sandbox exactly as for a cold kernel (sandbox_command:
+   bubblewrap's namespaces, mounts and limits, a uid of its own as root), with a placeholder
+   (`sleep`) where the kernel would be, and hands the zygote descriptors of the placeholder's
+   namespaces;
+2. the zygote forks a child, which joins those namespaces (user, mount, ipc, uts, network,
+   cgroup, pid) and forks the kernel: a process of the sandbox's pid namespace;
+3. the kernel takes the sandbox's limits, drops every capability (as root: becomes the
+   sandbox's uid), sets no_new_privs, checks all of that in /proc/self/status, closes every
+   descriptor it inherited, and only then says it is ready and starts ipykernel. A kernel that
+   could not do all of it exits: nothing of a notebook runs half-jailed.
+
+So a warm kernel sees what a cold one sees (its folder, its own /proc, no network, no other
+submission), is killed with its sandbox, and serves one notebook. The zygote never runs a
+student's code: it is in none of the sandboxes' pid or mount namespaces (a kernel can neither
+see, signal nor trace it), and nothing flows back to it but the kernel's pid.
+docs/threat-model.md says what this adds to the threat model.
+"""
+import ctypes
+import fcntl
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Measured (benchmarks/autograde_speed.py prints each one's import time in a kernel): what every
+# notebook of the course imports, and scikit-learn's data sets, which 02 and 04 load.
+WARM_IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "matplotlib.pyplot",
+                "matplotlib_inline.backend_inline", "autograder.harness", "autograder.checks",
+                "autograder.datasets", "threadpoolctl")
+NAMESPACES = ("mnt", "ipc", "uts", "net", "cgroup", "pid")
+NS_GET_USERNS = 0xB701  # ioctl: the user namespace that owns a namespace
+START_TIMEOUT = 120  # seconds for the zygote's imports
+SPAWN_TIMEOUT = 30  # seconds for one kernel to be forked and jailed
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+
+
+class ZygoteError(RuntimeError):
+    """The zygote could not start or could not give a kernel: the grader's fault, never the student's."""
+
+
+# ---- the grader's side ------------------------------------------------------------------------
+
+class Zygote:
+    """One grading process's zygote: started on first use, again if it died."""
+
+    def __init__(self):
+        self.process = None
+        self.sock = None
+        self.imports = {}  # seconds each warm import took in the zygote
+        self.lock = threading.Lock()
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def start(self):
+        from .sandbox import AUTOGRADER_DIR, sandbox_env, sandbox_mode
+        self.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        home = tempfile.mkdtemp(prefix="nn-zygote-")  # matplotlib's and IPython's caches while importing
+        env = sandbox_env({"HOME": home, "MPLCONFIGDIR": os.path.join(home, "matplotlib"),
+                           "IPYTHONDIR": os.path.join(home, "ipython"),
+                           "PYTHONPATH": os.path.dirname(AUTOGRADER_DIR)})
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", "from autograder.zygote import main; main()", str(theirs.fileno()),
+                 sandbox_mode()], pass_fds=[theirs.fileno()], env=env, cwd=home, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        self.sock = ours
+        try:
+            reply = self._receive(START_TIMEOUT)[0]
+        finally:
+            subprocess.run(["rm", "-rf", home], check=False)  # the zygote holds what it imported
+        if "error" in reply:
+            self.close()
+            raise ZygoteError(f"the warm-kernel zygote could not start: {reply['error']}")
+        self.imports = reply["imports"]
+
+    def spawn(self, placeholder_pid, request):
+        """Fork a kernel into the sandbox whose placeholder is placeholder_pid; returns (pid, pidfd)."""
+        from .sandbox import sandbox_mode
+        with self.lock:
+            if not self.alive():
+                self.start()
+            fds = namespace_fds(placeholder_pid, sandbox_mode())
+            try:
+                socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+            except OSError as exc:
+                self.close()
+                raise ZygoteError(f"the warm-kernel zygote is gone ({exc})") from exc
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            reply, received = self._receive(SPAWN_TIMEOUT)
+        if "error" in reply:
+            for fd in received:
+                os.close(fd)
+            raise ZygoteError(f"a warm kernel could not be started: {reply['error']}")
+        if len(received) != 1:
+            raise ZygoteError("the warm-kernel zygote answered without the kernel's pidfd")
+        return reply["pid"], received[0]
+
+    def _receive(self, timeout):
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        if not ready:
+            self.close()
+            raise ZygoteError(f"the warm-kernel zygote did not answer within {timeout} s")
+        message, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 4)
+        if not message:
+            code = self.process.wait(timeout=5) if self.process else None
+            self.close()
+            raise ZygoteError(f"the warm-kernel zygote exited (status {code})")
+        return json.loads(message), fds
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()  # the zygote exits when its socket closes
+            self.sock = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+_shared = {}
+_shared_lock = threading.Lock()
+
+
+def shared():
+    """This process's zygote (a forked worker gets its own, never its parent's)."""
+    with _shared_lock:
+        if _shared.get("pid") != os.getpid():
+            _shared.clear()
+            _shared.update(pid=os.getpid(), zygote=Zygote())
+        return _shared["zygote"]
+
+
+def warm_up():
+    """Start this process's zygote now, not at its first notebook (a worker that starts ahead of work)."""
+    zygote = shared()
+    with zygote.lock:
+        if not zygote.alive():
+            zygote.start()
+
+
+def namespace_fds(pid, mode):
+    """Descriptors of the namespaces a kernel joins, in the order it joins them. Without root the
+    sandbox's mount namespace is owned by bubblewrap's user namespace, and the placeholder may sit in
+    a nested one (--disable-userns): join the owner first (its capabilities let the kernel join the
+    others), the placeholder's own last. Namespaces that are the zygote's own already are skipped."""
+    fds = []
+    try:
+        for name in NAMESPACES:
+            fd = os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
+            if os.stat(f"/proc/self/ns/{name}").st_ino == os.fstat(fd).st_ino:
+                os.close(fd)  # not unshared (a cgroup namespace where the kernel offers none)
+                continue
+            fds.append(fd)
+        if mode == "rootless":
+            user = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+            owner = fcntl.ioctl(fds[0], NS_GET_USERNS)
+            fds.insert(0, owner)
+            if os.fstat(owner).st_ino == os.fstat(user).st_ino:
+                os.close(user)
+            else:
+                fds.append(user)
+        return fds
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+# ---- the zygote's side ------------------------------------------------------------------------
+
+def main():
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped by its socket closing, not by a terminal
+    imports = {}
+    try:
+        for name in WARM_IMPORTS:
+            started = time.perf_counter()
+            importlib.import_module(name)
+            imports[name] = round(time.perf_counter() - started, 3)
+        import numpy as np
+        np.zeros((2, 2)) @ np.zeros((2, 2))  # the linear-algebra library loads on first use
+        if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
+            raise RuntimeError("the warm imports started threads: a fork would copy a process in an unknown state")
+    except BaseException as exc:
+        sock.send(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+        return
+    sock.send(json.dumps({"imports": imports}).encode())
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 16)
+        if not message:
+            return  # the grading process is gone
+        pid = os.fork()
+        if pid == 0:
+            _start_kernel(sock, json.loads(message), fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:  # it died before it could answer
+            sock.send(json.dumps({"error": f"the zygote's child died ({status})"}).encode())
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _start_kernel(sock, request, fds):
+    """In the zygote's child: join the sandbox, fork the kernel, answer with its pidfd, exit."""
+    try:
+        for fd in fds:
+            _check(_libc.setns(fd, 0), "setns")
+            os.close(fd)
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_r)
+            _become_kernel(request, ready_w)  # never returns
+        os.close(ready_w)
+        pidfd = os.pidfd_open(pid)
+        answer = b""
+        if select.select([ready_r], [], [], SPAWN_TIMEOUT)[0]:
+            answer = os.read(ready_r, 4096)
+        if answer == b"1":
+            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [pidfd])
+        else:
+            os.kill(pid, signal.SIGKILL)
+            reason = answer[1:].decode(errors="replace") or "it did not say it was ready"
+            sock.send(json.dumps({"error": f"the kernel could not enter its sandbox: {reason}"}).encode())
+    except BaseException as exc:
+        sock.send(json.dumps({"error": f"joining the sandbox failed: {type(exc).__name__}: {exc}"}).encode())
+    os._exit(0)
+
+
+def _become_kernel(request, ready):
+    """In the kernel, a process of the sandbox's pid namespace: jail it, then run ipykernel."""
+    try:
+        os.setsid()
+        for name, value in request["rlimits"].items():
+            resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
+        uid = request.get("uid")
+        if uid is not None:  # root mode: the sandbox's own uid, no groups
+            os.setgroups([])
+        last_cap = int(open("/proc/sys/kernel/cap_last_cap").read())
+        for cap in range(last_cap + 1):
+            _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping the bounding set")
+        if uid is not None:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)  # from root to a plain uid: the permitted set goes too
+        _check(_libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing ambient capabilities")
+        _drop_capabilities()
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
+        _verify_jailed(uid)
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, ready)
+        os.closerange(ready + 1, 1 << 16)
+        os.chdir(request["workdir"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        _forget_the_zygote_paths(request["env"]["PYTHONPATH"])
+        import random
+        import numpy as np
+        random.seed()
+        np.random.seed()  # numpy's global generator was seeded once, in the zygote
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.write(ready, b"1")
+        os.close(ready)
+    except BaseException as exc:
+        try:
+            os.write(ready, b"0" + f"{type(exc).__name__}: {exc}".encode()[:2000])
+        finally:
+            os._exit(1)
+    try:
+        from ipykernel import kernelapp
+        sys.argv = ["ipykernel_launcher", *request["argv"]]
+        kernelapp.launch_new_instance(argv=request["argv"])
+    finally:
+        os._exit(0)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities():
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    _check(_libc.capset(ctypes.byref(header), (_CapData * 2)()), "dropping capabilities")
+
+
+def _verify_jailed(uid):
+    status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+    for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        if int(status[field].strip(), 16) != 0:
+            raise RuntimeError(f"{field} is {status[field].strip()} after dropping every capability")
+    if status.get("NoNewPrivs", "").strip() != "1":
+        raise RuntimeError("no_new_privs is not set")
+    if uid is not None and {int(u) for u in status["Uid"].split()} != {uid}:
+        raise RuntimeError(f"uids are {status['Uid'].strip()}, not {uid}")
+
+
+def _forget_the_zygote_paths(sandbox_path):
+    """The kernel imports the autograder package from where the sandbox shows it, as a cold one does."""
+    import autograder
+    zygote_path = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
+    sys.path[:] = [sandbox_path] + [p for p in sys.path if p not in ("", zygote_path, sandbox_path)]
+    autograder.__path__[:] = [os.path.join(sandbox_path, "autograder")]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
