@@ -69,6 +69,9 @@ c.GradeInSandbox.timeout = 300        # seconds per notebook, tests included
 c.GradeInSandbox.cell_timeout = 60    # seconds per cell of the student's
 c.GradeInSandbox.call_timeout = 10    # seconds per call of a student's function by a test
 c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kernel
+# Each kernel is forked from its grading process's zygote, which paid ipykernel's, numpy's, matplotlib's
+# and scikit-learn's imports once (autograder/zygote.py); False: a fresh Python in each sandbox.
+c.GradeInSandbox.warm_kernels = True
 
 # Feedback shows what each check found, never the hidden tests' code.
 c.GenerateFeedback.preprocessors = [

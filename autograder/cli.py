@@ -114,7 +114,8 @@ def grade(notebook, source, sandbox=True, as_json=False):
     root = find_root(source)
     if root is None:
         raise GraderFault(f"{source} is not in a course folder (none above it has course_config.py)")
-    result = grade_notebook(notebook, source, sandbox=sandbox, limits=Course(root).limits)
+    course = Course(root)
+    result = grade_notebook(notebook, source, sandbox=sandbox, limits=course.limits, warm=course.warm_kernels)
     if as_json:
         print(json.dumps(result.as_dict(), indent=1))
         return result

@@ -112,6 +112,11 @@ class Course:
         settings = self.config.GradeInSandbox
         return Limits(**{field: settings[field] for field in Limits.__dataclass_fields__ if field in settings})
 
+    @property
+    def warm_kernels(self):
+        """Whether kernels come from a zygote (c.GradeInSandbox.warm_kernels, on unless turned off)."""
+        return bool(self.config.GradeInSandbox.get("warm_kernels", True))
+
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 

@@ -237,10 +237,10 @@ class _Client(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _kernel_manager(workdir, kernel_dir, sandbox, memory_mb):
+def _kernel_manager(workdir, kernel_dir, sandbox, memory_mb, warm):
     if sandbox:
         from .sandbox import SandboxedKernelManager
-        return SandboxedKernelManager(workdir=workdir, memory_mb=memory_mb, extra_rw=(kernel_dir,))
+        return SandboxedKernelManager(workdir=workdir, memory_mb=memory_mb, extra_rw=(kernel_dir,), warm=warm)
     from jupyter_client.manager import AsyncKernelManager
     return AsyncKernelManager()
 
@@ -282,13 +282,15 @@ def read_source(source, root=None, assignment=None):
 
 
 def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(), sandbox=True, root=None,
-                   assignment=None):
+                   assignment=None, warm=True):
     """Grade one submitted notebook against its source notebook.
 
     submitted: a path or a NotebookNode; source: the same (the instructor's
     notebook with solutions and hidden tests, source/NN_name/NN_name.ipynb of
     a course: the hidden tests compare with that course's solutions/).
     workdir: the folder the student's code runs in (a temporary one if None).
+    warm: the kernel comes from this process's zygote (autograder.zygote: the imports paid once per
+    process); False: a fresh Python per notebook. Either way in the sandbox, if sandbox.
     Returns a NotebookResult with one CellResult per test cell of the source
     and the executed notebook, whose test cells show the checks and their
     score. Raises GraderFault for a fault of the grader, the reference or the
@@ -315,7 +317,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
     deadline = time.monotonic() + limits.timeout
     cell_limit = limits.cell_timeout  # after a cell ran out of time, later cells get a call's limit
     failing = set()  # functions whose checks failed so far: a caller's failure names them first
-    client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, limits.memory_mb), timeout=cell_limit,
+    client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, limits.memory_mb, warm), timeout=cell_limit,
                      allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
                      error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
                                        "traceback": ["the cell did not finish within the time limit"]},
@@ -331,7 +333,8 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
             session.deadline = deadline
             session.run_code("import autograder.harness", timeout=60)  # before any student code
         except Exception as exc:
-            raise GraderFault(f"the kernel could not be started (sandbox: {'on' if sandbox else 'off'}): "
+            raise GraderFault(f"the kernel could not be started (sandbox: {'on' if sandbox else 'off'}"
+                              f"{', warm' if sandbox and warm else ''}): "
                               f"{type(exc).__name__}: {exc}") from exc
         index = 0
         try:

@@ -86,6 +86,8 @@ class GradeInSandbox(NbGraderPreprocessor):
                         ).tag(config=True)
     sandbox = Bool(True, help="Run students' kernels in the bubblewrap sandbox (never turn off for real submissions)"
                    ).tag(config=True)
+    warm_kernels = Bool(True, help="Fork each student's kernel from the grading process's zygote, whose imports "
+                        "are paid once (autograder/zygote.py); False: a fresh Python per notebook").tag(config=True)
 
     @_noting_faults
     def preprocess(self, nb, resources):
@@ -94,7 +96,7 @@ class GradeInSandbox(NbGraderPreprocessor):
         # the kernel works in a fresh folder of its own, never in autograded/: what it leaves there
         # (links, FIFOs, extra notebooks) must not reach nbgrader, the feedback or the report
         result = grade_notebook(nb, _read_source(self.config, info), workdir=None, name=info["notebook"],
-                                limits=limits, sandbox=self.sandbox, root=CourseDirectory(config=self.config).root,
+                                limits=limits, sandbox=self.sandbox, warm=self.warm_kernels, root=CourseDirectory(config=self.config).root,
                                 assignment=info["assignment"])
         for problem in result.problems:
             self.log.warning("%s/%s/%s: %s", info["student"], info["assignment"], info["notebook"], problem)

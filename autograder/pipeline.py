@@ -289,6 +289,12 @@ def _start_worker(root):
     warnings.filterwarnings("ignore", category=SAWarning)
     course = Course(root)
     _worker = (course, course.api())
+    if course.warm_kernels:
+        from .zygote import ZygoteError, warm_up
+        try:
+            warm_up()  # the imports every kernel of this worker forks from, paid before its first job
+        except ZygoteError:
+            pass  # its first job tries again, and says why it could not
 
 
 def _grade_in_worker(student, assignment):

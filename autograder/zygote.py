@@ -70,7 +70,7 @@ class Zygote:
         return self.process is not None and self.process.poll() is None
 
     def start(self):
-        from .sandbox import AUTOGRADER_DIR, sandbox_env, sandbox_mode
+        from .sandbox import AUTOGRADER_DIR, sandbox_env
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         home = tempfile.mkdtemp(prefix="nn-zygote-")  # matplotlib's and IPython's caches while importing
@@ -80,7 +80,7 @@ class Zygote:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from autograder.zygote import main; main()", str(theirs.fileno()),
-                 sandbox_mode()], pass_fds=[theirs.fileno()], env=env, cwd=home, start_new_session=True,
+                 ",".join(WARM_IMPORTS)], pass_fds=[theirs.fileno()], env=env, cwd=home, start_new_session=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         finally:
             theirs.close()
@@ -197,7 +197,7 @@ def main():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped by its socket closing, not by a terminal
     imports = {}
     try:
-        for name in WARM_IMPORTS:
+        for name in sys.argv[2].split(","):
             started = time.perf_counter()
             importlib.import_module(name)
             imports[name] = round(time.perf_counter() - started, 3)
@@ -280,6 +280,7 @@ def _become_kernel(request, ready):
             os.dup2(null, fd)
         os.closerange(3, ready)
         os.closerange(ready + 1, 1 << 16)
+        _set_cmdline([sys.executable, "-m", "ipykernel_launcher", *request["argv"]])
         os.chdir(request["workdir"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -326,6 +327,16 @@ def _verify_jailed(uid):
         raise RuntimeError("no_new_privs is not set")
     if uid is not None and {int(u) for u in status["Uid"].split()} != {uid}:
         raise RuntimeError(f"uids are {status['Uid'].strip()}, not {uid}")
+
+
+def _set_cmdline(words):
+    """What /proc/<kernel>/cmdline shows: a kernel's command line, as far as the zygote's (whose
+    memory it is) has room, not the zygote's."""
+    stat = open("/proc/self/stat", "rb").read()
+    fields = stat[stat.rindex(b")") + 2:].split()
+    start, end = int(fields[45]), int(fields[46])  # arg_start and arg_end (fields 48 and 49)
+    text = b"\0".join(w.encode() for w in words)[:end - start - 1]
+    ctypes.memmove(start, text.ljust(end - start, b"\0"), end - start)
 
 
 def _forget_the_zygote_paths(sandbox_path):

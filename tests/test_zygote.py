@@ -1,0 +1,170 @@
+"""Warm kernels (autograder/zygote.py): forked from a zygote that paid the imports, each in a
+sandbox of its own, jailed as a cold kernel is, and nothing of one reaches the next or the zygote.
+
+Runs as root (make test) and as the unprivileged nn-grader (scripts/unprivileged.py test).
+"""
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from autograder import zygote
+from autograder.sandbox import (PLACEHOLDER, SANDBOX_PYTHONPATH, SandboxedKernelManager, find_placeholder,
+                                sandbox_command, sandbox_mode)
+from conftest import REPO, needs_sandbox
+
+pytestmark = needs_sandbox
+MODE = sandbox_mode()
+
+
+async def _run(code, workdir, warm, dies):
+    km = SandboxedKernelManager(workdir=str(workdir), warm=warm)
+    await km.start_kernel(extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    kc = km.client()
+    kc.start_channels()
+    out = []
+    try:
+        await kc.wait_for_ready(timeout=60)
+        if dies:  # no reply will come: wait for the grader to see the kernel gone
+            kc.execute(textwrap.dedent(code))
+            deadline = time.monotonic() + 30
+            while await km.is_alive() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return await km.is_alive()
+        await kc.execute_interactive(textwrap.dedent(code), timeout=60, output_hook=lambda msg: out.append(
+            msg["content"].get("text", "") if msg["msg_type"] == "stream" else
+            msg["content"].get("ename", "") + ": " + msg["content"].get("evalue", "") if msg["msg_type"] == "error"
+            else ""))
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+    return "".join(out)
+
+
+def run_in_kernel(code, workdir, warm=True, dies=False):
+    """What code printed in a kernel of its own (the last line: JSON, for the test to read); with
+    dies, code ends the kernel, and the result says whether the kernel still looked alive after."""
+    os.makedirs(workdir, exist_ok=True)
+    return asyncio.run(_run(code, workdir, warm, dies))
+
+
+def facts(workdir, warm=True):
+    out = run_in_kernel("""
+        import json, os, resource, socket, sys
+        import autograder
+        status = dict(l.split(":", 1) for l in open("/proc/self/status").read().splitlines() if ":" in l)
+        print(json.dumps({
+            "caps": {k: status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")},
+            "no_new_privs": status["NoNewPrivs"].strip(), "uids": status["Uid"].split(),
+            "pid": os.getpid(), "pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+            "cwd": os.getcwd(), "repo": os.path.exists(%r), "solutions": "solutions" in sys.modules,
+            "autograder": list(autograder.__path__), "path": sys.path,
+            "memory": resource.getrlimit(resource.RLIMIT_AS)[0], "interfaces": [n for _, n in socket.if_nameindex()],
+            "numpy": "numpy" in sys.modules}))
+        """ % os.path.join(REPO, "solutions"), workdir, warm)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_warm_kernel_is_jailed_as_a_cold_one(tmp_path):
+    warm, cold = facts(tmp_path / "warm"), facts(tmp_path / "cold", warm=False)
+    for found in (warm, cold):
+        assert set(found["caps"].values()) == {"0000000000000000"}, found["caps"]
+        assert found["no_new_privs"] == "1"
+        assert found["uids"] == [found["uids"][0]] * 4
+        assert int(found["uids"][0]) != 0 if MODE == "root" else int(found["uids"][0]) == os.getuid()
+        assert found["repo"] is False and found["solutions"] is False
+        assert found["autograder"] == [os.path.join(SANDBOX_PYTHONPATH, "autograder")]
+        assert found["memory"] == 2048 * 2 ** 20
+        assert found["interfaces"] == ["lo"]
+    assert set(warm["path"]) == set(cold["path"]) and REPO not in warm["path"]
+    assert warm["cwd"] == str(tmp_path / "warm") and cold["cwd"] == str(tmp_path / "cold")
+    # bubblewrap's init, then the kernel (cold) or the placeholder and the kernel (warm): nothing else
+    assert cold["pids"] == [1, cold["pid"]]
+    assert warm["pids"] == [1, 2, warm["pid"]]
+    assert warm["numpy"] and not cold["numpy"]  # the warm kernel's imports were paid in the zygote
+
+
+def test_nothing_of_one_warm_kernel_reaches_the_next(tmp_path):
+    first = tmp_path / "first"
+    run_in_kernel("""
+        import os, subprocess, sys, numpy
+        numpy.leak = "first"
+        os.environ["LEAK"] = "first"
+        sys.modules["leaky"] = numpy
+        open("/tmp/leak", "w").write("first")
+        open("answer.txt", "w").write("first")
+        subprocess.Popen(["sleep", "1000"], start_new_session=True)
+        if os.fork() == 0:  # a daemon, orphaned at once
+            if os.fork() == 0:
+                os.setsid()
+                import time; time.sleep(1000)
+            os._exit(0)
+        """, first)
+    assert (first / "answer.txt").read_text() == "first"
+    out = run_in_kernel(f"""
+        import json, os, sys, numpy
+        print(json.dumps({{"numpy": hasattr(numpy, "leak"), "env": "LEAK" in os.environ,
+                           "module": "leaky" in sys.modules, "tmp": os.path.exists("/tmp/leak"),
+                           "first": os.path.exists({str(first)!r}),
+                           "others": [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, 2, os.getpid())]}}))
+        """, tmp_path / "second")
+    assert json.loads(out.strip().splitlines()[-1]) == {"numpy": False, "env": False, "module": False, "tmp": False,
+                                                         "first": False, "others": []}
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", "^sleep 1000$"], capture_output=True, text=True).stdout.split()
+    assert left == [], "the first kernel's processes outlived it"
+
+
+def test_a_kernel_cannot_reach_the_zygote(tmp_path):
+    run_in_kernel("import numpy", tmp_path / "warm-up")
+    before = zygote.shared().process.pid
+    out = run_in_kernel("""
+        import os, signal
+        seen = []
+        for p in os.listdir("/proc"):
+            if p.isdigit() and p != "1":  # 1: bubblewrap's init, whose command line names the bound folders
+                try:
+                    seen.append(open(f"/proc/{p}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
+                except OSError:
+                    pass
+        assert not [c for c in seen if "zygote" in c or "autograde" in c], seen
+        assert "ipykernel_launcher" in open("/proc/self/cmdline").read(), "its own command line is a kernel's"
+        os.kill(-1, signal.SIGKILL)  # every process it may signal, itself included
+        """, tmp_path / "attacker", dies=True)
+    assert out is False  # it saw no zygote (else the assert above had failed and the kernel lived on)
+    assert zygote.shared().alive() and zygote.shared().process.pid == before
+    assert facts(tmp_path / "after")["no_new_privs"] == "1"  # the zygote still serves the next notebook
+
+
+def test_a_kernel_that_cannot_enter_its_sandbox_is_a_zygote_error(tmp_path):
+    proc = subprocess.Popen(sandbox_command(list(PLACEHOLDER), str(tmp_path)), stdin=subprocess.DEVNULL)
+    try:
+        placeholder = find_placeholder(proc)
+        request = {"workdir": str(tmp_path / "not-in-the-sandbox"), "argv": [], "env": {"PYTHONPATH": SANDBOX_PYTHONPATH},
+                   "uid": 60999 if MODE == "root" else None, "rlimits": {}}
+        with pytest.raises(zygote.ZygoteError, match="could not enter its sandbox: (FileNotFound|Permission)Error"):
+            zygote.shared().spawn(placeholder.pid, request)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert facts(tmp_path / "next")["no_new_privs"] == "1"
+
+
+def test_a_dead_zygote_is_started_again(tmp_path):
+    run_in_kernel("pass", tmp_path / "first")
+    zygote.shared().process.send_signal(signal.SIGKILL)
+    zygote.shared().process.wait()
+    assert facts(tmp_path / "second")["numpy"]
+
+
+def test_a_kernel_that_exits_is_seen_gone_with_its_sandbox(tmp_path):
+    """A student's os._exit: the grader sees the kernel dead at once, as with a cold kernel."""
+    assert run_in_kernel("import os; os._exit(3)", tmp_path, dies=True) is False
+    left = subprocess.run(["pgrep", "-f", "^" + " ".join(PLACEHOLDER) + "$"], capture_output=True, text=True)
+    assert left.stdout.split() == [], "its sandbox's placeholder outlived the kernel"
