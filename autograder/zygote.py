@@ -29,6 +29,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,7 +74,8 @@ class Zygote:
         from .sandbox import AUTOGRADER_DIR, sandbox_env
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        home = tempfile.mkdtemp(prefix="nn-zygote-")  # matplotlib's and IPython's caches while importing
+        # matplotlib's and IPython's folders while importing; under /tmp, which a kernel has of its own
+        home = tempfile.mkdtemp(prefix="nn-zygote-", dir="/tmp")
         env = sandbox_env({"HOME": home, "MPLCONFIGDIR": os.path.join(home, "matplotlib"),
                            "IPYTHONDIR": os.path.join(home, "ipython"),
                            "PYTHONPATH": os.path.dirname(AUTOGRADER_DIR)})
@@ -88,7 +90,7 @@ class Zygote:
         try:
             reply = self._receive(START_TIMEOUT)[0]
         finally:
-            subprocess.run(["rm", "-rf", home], check=False)  # the zygote holds what it imported
+            shutil.rmtree(home, ignore_errors=True)  # the zygote holds what it imported
         if "error" in reply:
             self.close()
             raise ZygoteError(f"the warm-kernel zygote could not start: {reply['error']}")
@@ -285,6 +287,9 @@ def _become_kernel(request, ready):
         os.environ.clear()
         os.environ.update(request["env"])
         _forget_the_zygote_paths(request["env"]["PYTHONPATH"])
+        import matplotlib
+        for folder in (matplotlib.get_configdir(), matplotlib.get_cachedir()):  # kept from the zygote's import
+            os.makedirs(folder, exist_ok=True)  # in the kernel's own /tmp
         import random
         import numpy as np
         random.seed()

@@ -30,7 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USER = os.environ.get("NN_COURSE_UNPRIVILEGED_USER", "nn-grader")
 BASE = os.environ.get("NN_COURSE_UNPRIVILEGED_DIR", "/var/tmp/nn-course-unprivileged")
 PYTHON = "/usr/bin/python3"
-TESTS = ["tests/test_sandbox.py", "tests/test_hostile.py", "tests/test_entry_points.py"]
+TESTS = ["tests/test_sandbox.py", "tests/test_zygote.py", "tests/test_hostile.py", "tests/test_entry_points.py"]
 SKIP = {".git", ".venv", "__pycache__", ".pytest_cache", "test-artifacts", "submitted", "autograded", "feedback",
         "reports", "exports", "gradebook.db", "build", "dist"}
 
