@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 import nbformat
 import numpy as np
 from nbclient import NotebookClient
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 
 from . import checks
 from .course import Limits, find_root, module_of
 from .results import CheckResult, GraderFault, error_hint
-from .remote import KernelSession, RemoteFunction, StudentError
+from .remote import KernelSession, RemoteFunction, StudentError, wait_until_ready
 
 SOLUTION_REGION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*$", re.S | re.M)
 OUTPUT_LIMIT = 200_000  # characters of output kept per cell
@@ -214,10 +215,24 @@ def report_outputs(cell_result):
 
 
 class _Client(NotebookClient):
-    """nbclient with a cap on how much output one cell may keep, and a note of
-    the cells it had to interrupt at their time limit."""
+    """nbclient with a cap on how much output one cell may keep, a note of the
+    cells it had to interrupt at their time limit, and no wait for iopub's
+    silence once the kernel is ready (remote.wait_until_ready)."""
 
     timed_out = False
+
+    async def async_start_new_kernel_client(self):
+        self.kc = self.km.client()
+        await ensure_async(self.kc.start_channels())
+        try:
+            await wait_until_ready(self.kc, self.startup_timeout)
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        return self.kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.timed_out = True  # nbclient itself leaves no trace of it in the cell
@@ -319,6 +334,7 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
     failing = set()  # functions whose checks failed so far: a caller's failure names them first
     client = _Client(nb, km=_kernel_manager(workdir, kernel_dir, sandbox, limits.memory_mb, warm), timeout=cell_limit,
                      allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
+                     shutdown_kernel="immediate",  # its state is of no use after: no polite shutdown to wait for
                      error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
                                        "traceback": ["the cell did not finish within the time limit"]},
                      extra_arguments=["--HistoryManager.hist_file=:memory:"],
