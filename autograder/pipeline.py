@@ -290,11 +290,8 @@ def _start_worker(root):
     course = Course(root)
     _worker = (course, course.api())
     if course.warm_kernels:
-        from .zygote import ZygoteError, warm_up
-        try:
-            warm_up()  # the imports every kernel of this worker forks from, paid before its first job
-        except ZygoteError:
-            pass  # its first job tries again, and says why it could not
+        from .zygote import warm_up
+        warm_up(wait=False)  # the imports every kernel of this worker forks from, while it prepares its first job
 
 
 def _grade_in_worker(student, assignment):

@@ -47,6 +47,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Int, List, Unicode
 
 AUTOGRADER_DIR = os.path.dirname(os.path.abspath(__file__))
+PYTHON = os.path.abspath(sys.executable)  # without "..": the folder it was started from is not in the sandbox
 SANDBOX_PYTHONPATH = "/opt/nn-course"  # where a kernel finds the autograder package (read-only)
 SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc/alternatives", "/etc/fonts")
 SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf")
@@ -261,7 +262,7 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
 def sandbox_env(env=None):
     """The whole environment of a sandboxed process (bubblewrap clears the grader's)."""
     environment = {"HOME": "/tmp", "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg", "LANG": "C.UTF-8",
-                   "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "PYTHONPATH": SANDBOX_PYTHONPATH,
+                   "PATH": os.path.dirname(PYTHON) + ":/usr/bin:/bin", "PYTHONPATH": SANDBOX_PYTHONPATH,
                    "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                    "PYTHONDONTWRITEBYTECODE": "1", "JUPYTER_PLATFORM_DIRS": "1", "IPYTHONDIR": "/tmp/ipython"}
     environment.update(env or {})
@@ -474,6 +475,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         argv = super().format_kernel_cmd(extra_arguments)
+        if argv and argv[0] == sys.executable:
+            argv[0] = PYTHON
         if self.warm:  # the sandbox holds a placeholder; the zygote's kernel runs ipykernel's arguments
             if argv[1:3] != ["-m", "ipykernel_launcher"]:
                 raise SandboxUnavailable(f"a warm kernel runs ipykernel only, not {argv}")

@@ -64,13 +64,15 @@ class Zygote:
     def __init__(self):
         self.process = None
         self.sock = None
-        self.imports = {}  # seconds each warm import took in the zygote
+        self.home = None
+        self.imports = None  # seconds each warm import took in the zygote, once it said it is ready
         self.lock = threading.Lock()
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
 
     def start(self):
+        """Start the zygote; its imports go on while the caller does other work (see ready)."""
         from .sandbox import AUTOGRADER_DIR, sandbox_env
         self.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -86,11 +88,18 @@ class Zygote:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         finally:
             theirs.close()
-        self.sock = ours
+        self.sock, self.home, self.imports = ours, home, None
+
+    def ready(self):
+        """Wait for the zygote's imports (started, if it is not running)."""
+        if not self.alive():
+            self.start()
+        if self.imports is not None:
+            return
         try:
             reply = self._receive(START_TIMEOUT)[0]
         finally:
-            shutil.rmtree(home, ignore_errors=True)  # the zygote holds what it imported
+            shutil.rmtree(self.home, ignore_errors=True)  # the zygote holds what it imported
         if "error" in reply:
             self.close()
             raise ZygoteError(f"the warm-kernel zygote could not start: {reply['error']}")
@@ -100,8 +109,7 @@ class Zygote:
         """Fork a kernel into the sandbox whose placeholder is placeholder_pid; returns (pid, pidfd)."""
         from .sandbox import sandbox_mode
         with self.lock:
-            if not self.alive():
-                self.start()
+            self.ready()
             fds = namespace_fds(placeholder_pid, sandbox_mode())
             try:
                 socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
@@ -133,6 +141,9 @@ class Zygote:
         return json.loads(message), fds
 
     def close(self):
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
         if self.sock is not None:
             self.sock.close()  # the zygote exits when its socket closes
             self.sock = None
@@ -156,11 +167,14 @@ def shared():
         return _shared["zygote"]
 
 
-def warm_up():
-    """Start this process's zygote now, not at its first notebook (a worker that starts ahead of work)."""
+def warm_up(wait=True):
+    """Start this process's zygote now, not at its first notebook (a worker that starts ahead of work);
+    without wait, its imports go on while this process prepares its first notebook."""
     zygote = shared()
     with zygote.lock:
-        if not zygote.alive():
+        if wait:
+            zygote.ready()
+        elif not zygote.alive():
             zygote.start()
 
 

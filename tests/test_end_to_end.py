@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
 import pytest
@@ -162,3 +163,31 @@ def test_interrupted_run_resumes_without_grading_twice(course, tmp_path):
         assert cell_grades(copy, student, ASSIGNMENTS[0]) == cell_grades(root, student, ASSIGNMENTS[0])
     out = cli(copy, "autograde", "--force", "--workers", "2").stdout
     assert f"{len(students)} submission(s) to grade" in out
+
+
+def _grade_with_cold_kernel(root, notebook):
+    from autograder.course import Course
+    from autograder.grading import grade_notebook
+    assignment = os.path.basename(os.path.dirname(notebook))
+    result = grade_notebook(notebook, os.path.join(root, "source", assignment, f"{assignment}.ipynb"),
+                            limits=Course(root).limits, warm=False)
+    return {cell.grade_id: cell.score for cell in result.cells}, result.problems
+
+
+def test_cold_kernels_grade_the_sample_class_as_the_warm_ones_did(course):
+    """The demo graded with warm kernels (the default); each notebook of the sample class graded
+    again with a fresh Python per notebook (c.GradeInSandbox.warm_kernels = False) earns, cell by
+    cell, the scores in the gradebook."""
+    root, _ = course
+    notebooks = sorted(glob.glob(os.path.join(root, "submitted", "*", "*", "*.ipynb")))
+    students = {os.path.basename(os.path.dirname(os.path.dirname(nb))) for nb in notebooks}
+    assert {"ada", "ben", "dora", "ed", "fay"} <= students  # right, untouched, broken, endless, dying
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        cold = dict(zip(notebooks, pool.map(_grade_with_cold_kernel, [root] * len(notebooks), notebooks)))
+    for notebook, (scores, problems) in cold.items():
+        student, assignment = notebook.split(os.sep)[-3:-1]
+        if student == "dora" and assignment == "01_logistic_loop":  # unreadable: rejected, nothing recorded
+            assert "not valid JSON" in " ".join(problems) and not any(scores.values())
+            continue
+        warm = {grade_id: score for grade_id, (score, _) in cell_grades(root, student, assignment).items()}
+        assert scores == warm, f"{student}/{assignment}: cold {scores}, warm {warm}"
