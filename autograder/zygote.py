@@ -66,6 +66,7 @@ class Zygote:
         self.sock = None
         self.home = None
         self.imports = None  # seconds each warm import took in the zygote, once it said it is ready
+        self.starts = self.kernels = 0  # zygotes started, kernels forked: by this process
         self.lock = threading.Lock()
 
     def alive(self):
@@ -89,6 +90,7 @@ class Zygote:
         finally:
             theirs.close()
         self.sock, self.home, self.imports = ours, home, None
+        self.starts += 1
 
     def ready(self):
         """Wait for the zygote's imports (started, if it is not running)."""
@@ -126,6 +128,7 @@ class Zygote:
             raise ZygoteError(f"a warm kernel could not be started: {reply['error']}")
         if len(received) != 1:
             raise ZygoteError("the warm-kernel zygote answered without the kernel's pidfd")
+        self.kernels += 1
         return reply["pid"], received[0]
 
     def _receive(self, timeout):

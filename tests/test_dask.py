@@ -102,6 +102,15 @@ def test_the_same_grades_locally_on_dask_and_on_dask_with_postgres(cluster, post
     score, top, _ = rows["dask"][("carl", FIRST, FIRST, "hidden_propagate_loop")]
     assert score < top, "carl's mistake in propagate_loop costs points"
 
+    def zygote_counts():  # nested: sent by value (the workers cannot import this test module)
+        from autograder import zygote
+        return zygote.shared().starts, zygote.shared().kernels
+    with cluster.client() as client:
+        counts = client.run(zygote_counts)
+    # each worker forked every kernel of both Dask runs from one zygote, started once
+    assert sum(kernels for _, kernels in counts.values()) >= 2 * (len(THREE_WAY) - 1), counts
+    assert all(starts == 1 for starts, kernels in counts.values() if kernels), counts
+
 
 def slow_submission(root, student, seconds):
     """A solved first assignment whose first answer cell sleeps: grading it takes a while."""
