@@ -49,7 +49,8 @@ START_TIMEOUT = 120  # seconds for the zygote's imports
 SPAWN_TIMEOUT = 30  # seconds for one kernel to be forked and jailed
 
 _libc = ctypes.CDLL(None, use_errno=True)
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = \
+    24, 36, 38, 47, 4
 
 
 class ZygoteError(RuntimeError):
@@ -227,8 +228,14 @@ def main():
     except BaseException as exc:
         sock.send(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
         return
+    # Each kernel is orphaned at once (its parent, the zygote's child, exits): as a subreaper, the
+    # zygote becomes its parent and reaps it, where the system's init might leave a zombie. (Processes
+    # a kernel orphans are the sandbox's: they go to bubblewrap's init, in the sandbox's pid namespace.)
+    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "becoming a subreaper")
     sock.send(json.dumps({"imports": imports}).encode())
     while True:
+        while not select.select([sock], [], [], 1.0)[0]:
+            _reap()
         message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 16)
         if not message:
             return  # the grading process is gone
@@ -237,9 +244,19 @@ def main():
             _start_kernel(sock, json.loads(message), fds)  # never returns
         for fd in fds:
             os.close(fd)
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)  # the child only: its kernel is reaped later, by _reap
         if status != 0:  # it died before it could answer
             sock.send(json.dumps({"error": f"the zygote's child died ({status})"}).encode())
+
+
+def _reap():
+    """Wait for the kernels that have exited (the zygote's child exited long before)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
 
 
 def _check(result, what):

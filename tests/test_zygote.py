@@ -168,3 +168,21 @@ def test_a_kernel_that_exits_is_seen_gone_with_its_sandbox(tmp_path):
     assert run_in_kernel("import os; os._exit(3)", tmp_path, dies=True) is False
     left = subprocess.run(["pgrep", "-f", "^" + " ".join(PLACEHOLDER) + "$"], capture_output=True, text=True)
     assert left.stdout.split() == [], "its sandbox's placeholder outlived the kernel"
+
+
+def test_an_exited_kernel_is_reaped_by_the_zygote(tmp_path):
+    """Orphaned at once, the kernel is the zygote's child (a subreaper) and is reaped when it ends,
+    never a zombie left to the system's init."""
+    async def start_and_stop():
+        km = SandboxedKernelManager(workdir=str(tmp_path), warm=True)
+        await km.start_kernel()
+        pid = km.provisioner.process.kernel_pid
+        parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        await km.shutdown_kernel(now=True)
+        return pid, parent
+    pid, parent = asyncio.run(start_and_stop())
+    assert parent == zygote.shared().process.pid
+    deadline = time.monotonic() + 5  # the zygote reaps between requests, at least once a second
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{pid}"), "the kernel is left a zombie"
