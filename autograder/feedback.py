@@ -6,6 +6,7 @@ The lines under each function come from the per-check results the grader
 stored in the autograded notebook. Student-controlled text (exception
 messages, lines of their code) is HTML-escaped.
 """
+import functools
 import os
 import re
 from collections import defaultdict
@@ -111,15 +112,27 @@ _MATHML_ATTRIBUTES = ["xmlns", "display", "mathvariant", "stretchy", "fence", "s
 
 
 def _mathml(match, display):
+    return _latex_as_mathml(match.group(1), display) or match.group(0)
+
+
+@functools.lru_cache(maxsize=4096)  # a worker's feedback pages share the course's formulas: convert each once
+def _latex_as_mathml(latex, display):
+    """The MathML of one formula, cleaned to MathML's own elements; None if latex2mathml cannot read it
+    (then it stays as the LaTeX it is)."""
     import html
-    import bleach
     from latex2mathml.converter import convert
     try:
         # nbconvert escapes the LaTeX of markdown once, its sanitizer again: "z < 0" arrives as "z &amp;lt; 0"
-        mathml = convert(html.unescape(html.unescape(match.group(1))).strip(), display="block" if display else "inline")
-    except Exception:  # what latex2mathml cannot read stays as the LaTeX it is
-        return match.group(0)
-    return bleach.clean(mathml, tags=_MATHML_TAGS, attributes={"*": _MATHML_ATTRIBUTES})
+        mathml = convert(html.unescape(html.unescape(latex)).strip(), display="block" if display else "inline")
+    except Exception:
+        return None
+    return _mathml_cleaner().clean(mathml)
+
+
+@functools.lru_cache(maxsize=None)
+def _mathml_cleaner():
+    import bleach
+    return bleach.Cleaner(tags=_MATHML_TAGS, attributes={"*": _MATHML_ATTRIBUTES})
 
 
 def math_as_mathml(page):
