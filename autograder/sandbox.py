@@ -240,7 +240,7 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
     for key, value in sandbox_env(env).items():
         cmd += ["--setenv", key, value]
     cmd += ["--chdir", os.path.abspath(workdir)]
-    limits = [f"--{name.lower()}={value}" for name, value in rlimits(memory_mb, None, file_mb).items()]
+    limits = [f"--{name.lower()}={value}" for name, value in rlimits(memory_mb, max_processes, file_mb).items()]
     if mode == "root":
         uid = int(uid or sandbox_uid())
         for _, folder in rw:  # the kernel's own uid writes here, root reads; no other user may plant files
@@ -248,14 +248,12 @@ def sandbox_command(argv, workdir, memory_mb=2048, max_processes=64, extra_rw=()
             os.chmod(folder, 0o700)
         # setuid away from root drops every capability; the limits then bind (root ignores RLIMIT_NPROC)
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--bounding-set=-all",
-                "--inh-caps=-all", "--no-new-privs", "prlimit", f"--nproc={kernel_nproc(max_processes)}", *limits, "--"]
+                "--inh-caps=-all", "--no-new-privs", "prlimit", *limits, "--"]
     else:
         for _, folder in rw:
             os.chmod(folder, 0o700)  # the kernel has the grader's uid: nobody else needs these folders
-        # bwrap drops every capability and sets no_new_privs itself; RLIMIT_NPROC only where it is counted
-        # per user namespace (bwrap's init, pid 1, counts too: one more)
-        nproc = [f"--nproc={kernel_nproc(max_processes)}"] if nproc_counts_per_namespace() else []
-        cmd += ["prlimit", *nproc, *limits, "--"]
+        # bwrap drops every capability and sets no_new_privs itself
+        cmd += ["prlimit", *limits, "--"]
     return cmd + list(argv)
 
 
@@ -269,19 +267,18 @@ def sandbox_env(env=None):
     return environment
 
 
-def rlimits(memory_mb, nproc, file_mb=256):
-    """The resource limits of a sandboxed process by resource name (RLIMIT_ without the prefix);
-    nproc None: no process limit (where the caller sets none)."""
+def rlimits(memory_mb, max_processes, file_mb=256):
+    """The resource limits of a sandboxed process by resource name (RLIMIT_ without the prefix), for
+    prlimit (a cold kernel, a placeholder) and for a warm kernel alike. RLIMIT_NPROC: as root it counts
+    the kernel's own uid; without root it is set only where Linux counts it per user namespace (else it
+    would count the grader's processes too: the watchdog is the limit), where bubblewrap's init (pid 1)
+    counts too: one more."""
     found = {"AS": memory_mb * 2 ** 20, "FSIZE": file_mb * 2 ** 20, "CORE": 0}
-    if nproc is not None:
-        found["NPROC"] = nproc
+    if sandbox_mode() == "root":
+        found["NPROC"] = max_processes
+    elif nproc_counts_per_namespace():
+        found["NPROC"] = max_processes + 1
     return found
-
-
-def kernel_nproc(max_processes):
-    """RLIMIT_NPROC of a kernel's processes. As root it counts the kernel's own uid; without root,
-    per user namespace, where bubblewrap's init (pid 1) counts too: one more."""
-    return max_processes if sandbox_mode() == "root" else max_processes + 1
 
 
 def watchdog_limit(max_processes):
@@ -514,9 +511,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             placeholder = find_placeholder(sandbox)
             request = {"workdir": os.path.abspath(self.workdir or self.private_dir), "argv": self._ipykernel_argv,
                        "env": sandbox_env(), "uid": self.uid,
-                       "rlimits": rlimits(self.memory_mb, kernel_nproc(self._processes()))}
-            if self.mode == "rootless" and not nproc_counts_per_namespace():
-                del request["rlimits"]["NPROC"]  # it would count the grader's processes (the watchdog counts)
+                       "rlimits": rlimits(self.memory_mb, self._processes())}
             pid, pidfd = shared().spawn(placeholder.pid, request)
             kernel = WarmKernel(sandbox, placeholder, pid, pidfd)
         except BaseException:
