@@ -373,6 +373,10 @@ def grade_notebook(submitted, source, *, workdir=None, name=None, limits=Limits(
                     session.mark_dead(f"the notebook used up its time limit of {limits.timeout:g} s")
                     problems.append(session.dead_reason)
                     continue
+                session.finish_calls()  # the harness's loop of the test cells' calls gives the kernel back
+                if session.dead_reason:
+                    problems.append(session.dead_reason)
+                    continue
                 client.timeout = max(1, int(min(cell_limit, deadline - time.monotonic())))
                 client.timed_out = False
                 try:

@@ -1,8 +1,12 @@
 """The grader's side of a student's kernel.
 
-A request is a file the grader writes into the exchange folder; one line of
-code sent to the kernel asks autograder.harness to answer it with a file
-beside it. Whatever comes back is read with autograder.wire (plain data only)
+A request is a file the grader writes into the exchange folder, and the
+kernel's autograder.harness answers it with a file beside it. The kernel is
+asked through a pair of named pipes in that folder: one execute request starts
+harness.serve_loop, which reads the paths of request files from one pipe and
+says on the other when each answer is written, until the grader says stop
+(before the notebook's next cell runs). A call then costs the call, not a
+round of the kernel's messaging (about 9 ms on its own). Whatever comes back is read with autograder.wire (plain data only)
 and counts as the student's answer; anything that goes wrong on the way (the
 student's code broke the harness, the call ran out of time, the kernel died)
 becomes a failed call, never a passed one.
@@ -13,6 +17,7 @@ import os
 import time
 from queue import Empty
 
+import zmq
 from jupyter_core.utils import ensure_async, run_sync
 
 from . import wire
@@ -38,6 +43,7 @@ async def wait_until_ready(kc, timeout):
     (kc misses none of the kernel's output after). jupyter_client's wait_for_ready does the same and then
     waits for 0.2 s of silence on iopub: 0.2 s per client per notebook. kc: a blocking or an async client."""
     deadline = time.monotonic() + timeout
+    wait_for_idle = 0.02  # an iopub subscription made just now can miss the idle status: ask again, soon
     while True:
         msg_id = kc.kernel_info()
         try:
@@ -45,7 +51,8 @@ async def wait_until_ready(kc, timeout):
         except Empty:
             reply = None
         if reply is not None and reply["parent_header"].get("msg_id") == msg_id:
-            idle_by = time.monotonic() + 0.5
+            idle_by = time.monotonic() + wait_for_idle
+            wait_for_idle = min(0.5, 2 * wait_for_idle)
             while time.monotonic() < idle_by:
                 try:
                     msg = await ensure_async(kc.iopub_channel.get_msg(timeout=max(0.01, idle_by - time.monotonic())))
@@ -69,11 +76,13 @@ class KernelSession:
         self.kc.start_channels()
         _wait(wait_until_ready(self.kc, 60))
         self._ids = itertools.count()
+        self._loop = None  # while harness.serve_loop runs in the kernel: _Loop
         self.dead_reason = None
         self.deadline = None  # the notebook's time limit (time.monotonic()), if any
         self.hung = set()  # functions a call of which ran out of time: later calls fail at once
 
     def close(self):
+        self.finish_calls()
         self.kc.stop_channels()
 
     def mark_dead(self, reason):
@@ -88,6 +97,7 @@ class KernelSession:
         """Run one line in the kernel (silently); returns the reply content."""
         if self.dead_reason:
             raise KernelGone(self.dead_reason)
+        self.finish_calls()
         try:
             reply = self.kc.execute_interactive(code, silent=True, store_history=False, allow_stdin=False,
                                                 timeout=timeout or self._timeout(), output_hook=lambda msg: None)
@@ -108,10 +118,7 @@ class KernelSession:
         except Exception:
             pass
         self.mark_dead("the kernel did not stop after a call ran out of time, so it was shut down")
-        try:
-            _wait(self.km.shutdown_kernel(now=True))
-        except Exception:
-            pass
+        self._shutdown()
 
     def request(self, payload):
         """Send one request to the harness; returns its decoded answer."""
@@ -121,12 +128,24 @@ class KernelSession:
             if os.path.exists(stale):
                 os.remove(stale)
         wire.write(path, payload)
-        content = self.run_code(f"__import__('autograder.harness', fromlist=['serve']).serve({path!r})")
-        if content.get("status") != "ok":
-            raise wire.WireError(f"the grader's call did not run in your kernel ({content.get('ename')}: "
-                                 f"{str(content.get('evalue'))[:200]}); does the notebook replace Python's import "
-                                 "machinery, IPython's hooks or the autograder's modules?")
-        if not os.path.exists(answer_path):
+        if self.dead_reason:
+            raise KernelGone(self.dead_reason)
+        if self._loop is not None and self._loop.ended is not None:  # a call's interrupt ended it
+            self.finish_calls()
+        if self._loop is None:
+            self._loop = _Loop(self)
+        self._loop.ask(path)
+        outcome = self._loop.wait(path, self._timeout())
+        if outcome == "timeout":
+            self._recover_after_timeout_in_loop(path)
+            raise TimeoutError("the call did not return in time")
+        if outcome == "ended":
+            content = self._loop.ended
+            self.finish_calls()
+            if content.get("status") != "ok":
+                raise wire.WireError(f"the grader's call did not run in your kernel ({content.get('ename')}: "
+                                     f"{str(content.get('evalue'))[:200]}); does the notebook replace Python's import "
+                                     "machinery, IPython's hooks or the autograder's modules?")
             raise wire.WireError("the kernel gave no answer to the grader's call")
         try:
             return wire.read(answer_path)
@@ -134,6 +153,38 @@ class KernelSession:
             for done in (path, answer_path):
                 if os.path.exists(done):
                     os.remove(done)
+
+    def finish_calls(self):
+        """Stop the harness's loop of calls, if it runs: the kernel is free for the notebook's next cell."""
+        if self._loop is None:
+            return
+        loop, self._loop = self._loop, None
+        if loop.ended is None and not self.dead_reason:
+            loop.ask("stop")
+            if loop.wait(None, 5) != "ended":
+                self.mark_dead("the kernel did not come back from the grader's calls, so it was shut down")
+                self._shutdown()
+        loop.close()
+
+    def _recover_after_timeout_in_loop(self, path):
+        """Interrupt a call that ran too long: the loop reports the call or ends; a kernel that does neither
+        is stopped."""
+        try:
+            _wait(self.km.interrupt_kernel())
+            if self._loop.wait(path, 5) != "timeout":
+                return
+        except KernelGone:
+            return
+        except Exception:
+            pass
+        self.mark_dead("the kernel did not stop after a call ran out of time, so it was shut down")
+        self._shutdown()
+
+    def _shutdown(self):
+        try:
+            _wait(self.km.shutdown_kernel(now=True))
+        except Exception:
+            pass
 
     def describe(self, name):
         answer = self.request({"describe": name})
@@ -158,6 +209,70 @@ class KernelSession:
             return Outcome(error={"type": "KernelDied", "where": [], "message": str(exc)})
         except wire.WireError as exc:
             return Outcome(error={"type": "GraderCallFailed", "where": [], "message": str(exc)})
+
+
+class _Loop:
+    """harness.serve_loop running in the kernel, and the two named pipes to it: the grader writes the path
+    of a request file (or "stop") on one, the loop writes the path back on the other once the answer is
+    written. The grader holds both pipes open for reading and writing, so no open blocks and nothing the
+    kernel does makes them end."""
+
+    def __init__(self, session):
+        self.session = session
+        self.ended = None  # the loop's execute_reply content, once it came
+        base = os.path.join(session.exchange_dir, f"loop-{next(session._ids)}")
+        self.paths = (base + ".in", base + ".out")
+        for path in self.paths:
+            os.mkfifo(path)
+            os.chmod(path, 0o666)  # the kernel may run as another uid; the folder is the sandbox's alone
+        self.requests, self.answers = (os.open(p, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC) for p in self.paths)
+        self.buffer = b""
+        self.msg_id = session.kc.execute(
+            f"__import__('autograder.harness', fromlist=['serve_loop']).serve_loop{self.paths!r}",
+            silent=True, store_history=False, allow_stdin=False)
+        self.poller = zmq.Poller()
+        self.poller.register(self.answers, zmq.POLLIN)
+        self.poller.register(session.kc.shell_channel.socket, zmq.POLLIN)
+
+    def ask(self, line):
+        os.write(self.requests, line.encode() + b"\n")
+
+    def wait(self, path, timeout):
+        """Until the loop says path's answer is written ("answered"), the loop ended ("ended"), or timeout
+        seconds passed ("timeout"). KernelGone if the kernel died meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\n", 1)
+                if path is not None and line == path.encode():
+                    return "answered"
+            if self.ended is not None:
+                return "ended"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready = dict(self.poller.poll(int(min(left, 0.5) * 1000) + 1))
+            if self.answers in ready:
+                try:
+                    self.buffer += os.read(self.answers, 65536)
+                except BlockingIOError:
+                    pass
+                self.buffer = self.buffer[-65536:]  # lines that never end are not the harness's
+            elif self.session.kc.shell_channel.socket in ready:
+                reply = self.session.kc.shell_channel.get_msg(timeout=0)
+                if reply["parent_header"].get("msg_id") == self.msg_id:
+                    self.ended = reply["content"]
+            elif not ready and not _wait(self.session.km.is_alive()):
+                self.session.mark_dead("the kernel died during a call of the grader (os._exit, a crash, "
+                                       "or out of memory)")
+                raise KernelGone(self.session.dead_reason)
+
+    def close(self):
+        for fd in (self.requests, self.answers):
+            os.close(fd)
+        for path in self.paths:
+            if os.path.exists(path):
+                os.remove(path)
 
 
 class RemoteFunction:

@@ -536,6 +536,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._connect_control_socket()
             self.session.send(self._control_socket, self.session.msg("interrupt_request", content={}))
 
+    async def _async_wait(self, pollinterval=0.1):
+        # jupyter_client looks every 0.1 s for a killed kernel to be gone: 0.1 s per notebook, when a
+        # killed sandbox is gone within milliseconds
+        await super()._async_wait(pollinterval=0.005)
+
     async def _async_cleanup_resources(self, restart=False):
         process = getattr(self.provisioner, "process", None) if self.provisioner else None
         await super()._async_cleanup_resources(restart=restart)

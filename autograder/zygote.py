@@ -40,9 +40,12 @@ import time
 
 # Measured (benchmarks/autograde_speed.py prints each one's import time in a kernel): what every
 # notebook of the course imports, and scikit-learn's data sets, which 02 and 04 load.
+# Then what ipykernel's start imports besides (the debugger's debugpy alone takes 0.11 s).
 WARM_IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "matplotlib.pyplot",
                 "matplotlib_inline.backend_inline", "autograder.harness", "autograder.checks",
-                "autograder.datasets", "threadpoolctl")
+                "autograder.datasets", "threadpoolctl",
+                "ipykernel.debugger", "IPython.core.debugger", "IPython.core.completerlib",
+                "IPython.extensions.storemagic", "sqlite3", "tornado.platform.asyncio")
 NAMESPACES = ("mnt", "ipc", "uts", "net", "cgroup", "pid")
 NS_GET_USERNS = 0xB701  # ioctl: the user namespace that owns a namespace
 START_TIMEOUT = 120  # seconds for the zygote's imports

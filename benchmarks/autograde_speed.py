@@ -12,8 +12,8 @@ loop, dying kernel: their time is set by the time limits, not by the grader):
     warm kernels     the same with warm kernels (the default: autograder/zygote.py), 1 and 2
   and the ratios the targets speak of (warm / cold at 1 worker, 2 workers / 1 worker);
 - the zygote's import time per module (what a cold kernel pays per notebook);
-- each solved notebook's own code: run in a plain kernel after the warm imports, and the warm
-  path's overhead per notebook above it;
+- the class's own code: each of its notebooks run in a plain kernel after the warm imports, and
+  the warm path's overhead per notebook above it;
 - where a warm grading's time goes, step by step (nbgrader's preprocessors, and inside
   GradeInSandbox the kernel start, the student's cells, the test cells, the shutdown),
   for the five solved notebooks graded in this process.
@@ -150,13 +150,16 @@ def solved_notebooks():
         yield name, source, solved(nbformat.read(release, as_version=4), nbformat.read(source, as_version=4))
 
 
-def own_code_times():
-    """Each solved notebook's cells run by nbclient in a plain kernel that imported the zygote's
-    modules first (not timed): the student's own code, with the imports already done."""
+def own_code_times(base):
+    """Each notebook of the class (the ones graded above) run by nbclient in a plain kernel that imported
+    the zygote's modules first (not timed): the student's own code, with the imports already done."""
+    import nbformat
     from nbclient import NotebookClient
     from autograder.zygote import WARM_IMPORTS
+    root = fresh_course(base, "own-code")
     times = {}
-    for name, _, nb in solved_notebooks():
+    for path in sorted(glob.glob(os.path.join(root, "submitted", "*", "*", "*.ipynb"))):
+        nb = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory() as workdir:
             client = NotebookClient(nb, timeout=300, allow_errors=True, resources={"metadata": {"path": workdir}})
             # the sandbox's threads and backend, without the sandbox; the kernel's own stderr (a warning about
@@ -167,7 +170,8 @@ def own_code_times():
                 started = time.perf_counter()
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index)
-                times[name] = time.perf_counter() - started
+                times[os.path.relpath(path, os.path.join(root, "submitted"))] = time.perf_counter() - started
+    shutil.rmtree(root, ignore_errors=True)
     return times
 
 
@@ -251,7 +255,7 @@ def main():
         zygote.warm_up()
         imports = zygote.shared().imports
         kernel_sandbox, kernel_plain = bare_kernel_start(True), bare_kernel_start(False)
-        own = own_code_times()
+        own = own_code_times(base)
         steps_total, steps = grading_steps(base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -276,8 +280,8 @@ def main():
           + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()) + f"; total {sum(imports.values()):.2f} s")
     print(f"bare kernel start: {kernel_sandbox:.2f} s in the sandbox (cold), {kernel_plain:.2f} s without")
     mean_own = sum(own.values()) / len(own)
-    print("each solved notebook's own code, imports already done (plain kernel): "
-          + ", ".join(f"{k} {v:.2f} s" for k, v in own.items()) + f"; mean {mean_own:.2f} s")
+    print(f"the class's own code, imports already done (each of its {len(own)} notebooks in a plain kernel): "
+          f"mean {mean_own:.2f} s per notebook, from {min(own.values()):.2f} to {max(own.values()):.2f} s")
     fresh = mean_own + sum(imports.values()) + kernel_plain
     print(f"warm path, 1 worker: {warm1:.2f} s per notebook; overhead above the student's own code "
           f"{warm1 - mean_own:.2f} s (target below one bare sandboxed kernel start, {kernel_sandbox:.2f} s); "

@@ -206,3 +206,28 @@ def test_grade_and_autograde_take_the_same_limits_from_the_course(course, tmp_pa
     stored = nbformat.read(course / "autograded" / "ada" / A / f"{A}.ipynb", as_version=4).metadata["nn_course"]
     assert any("did not return within 2 s" in r["message"] for c in stored["cells"] for r in c["results"])
     assert {c["grade_id"]: c["score"] for c in stored["cells"]} == {c["grade_id"]: c["score"] for c in alone["cells"]}
+    # the interrupted call cost sigmoid's checks only: the calls after it, in the same kernel, were answered
+    scores = {c["grade_id"]: (c["score"], c["points"]) for c in alone["cells"]}
+    assert scores["test_loss"] == scores["hidden_loss"] == (0.5, 0.5), scores
+
+
+DYING_GD_STEP = """
+def gd_step(w, b, dw, db, alpha):
+    import os
+    os._exit(3)
+"""
+
+
+def test_a_kernel_that_dies_inside_a_call_of_the_grader_is_reported_as_dead_not_as_slow(course, tmp_path):
+    # gd_step: no locked demo cell calls it, so the kernel dies in the grader's call, in test_gd_step
+    path = tmp_path / "ada.ipynb"
+    nbformat.write(with_function(solved_notebook(course), "gd_step", DYING_GD_STEP), path)
+    proc = run(course, "grade", str(path), "--source", str(course / "source" / A / f"{A}.ipynb"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    cells = {c["grade_id"]: c for c in json.loads(proc.stdout)["cells"]}
+    messages = [r["message"] for r in cells["test_gd_step"]["results"]]
+    assert any("kernel died during a call" in m for m in messages), messages
+    assert not any("did not return within" in r["message"] for c in cells.values() for r in c["results"])
+    later = [r["message"] for r in cells["hidden_train_loop"]["results"]]
+    assert cells["hidden_train_loop"]["score"] == 0 and any("not run: the kernel died" in m for m in later), later
+    assert cells["test_sigmoid"]["score"] == cells["test_sigmoid"]["points"]
