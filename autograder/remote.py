@@ -11,9 +11,12 @@ and counts as the student's answer; anything that goes wrong on the way (the
 student's code broke the harness, the call ran out of time, the kernel died)
 becomes a failed call, never a passed one.
 """
+import errno
 import inspect
 import itertools
 import os
+import secrets
+import stat
 import time
 from queue import Empty
 
@@ -128,26 +131,26 @@ class KernelSession:
             if os.path.exists(stale):
                 os.remove(stale)
         wire.write(path, payload)
-        if self.dead_reason:
-            raise KernelGone(self.dead_reason)
-        if self._loop is not None and self._loop.ended is not None:  # a call's interrupt ended it
-            self.finish_calls()
-        if self._loop is None:
-            self._loop = _Loop(self)
-        self._loop.ask(path)
-        outcome = self._loop.wait(path, self._timeout())
-        if outcome == "timeout":
-            self._recover_after_timeout_in_loop(path)
-            raise TimeoutError("the call did not return in time")
-        if outcome == "ended":
-            content = self._loop.ended
-            self.finish_calls()
-            if content.get("status") != "ok":
-                raise wire.WireError(f"the grader's call did not run in your kernel ({content.get('ename')}: "
-                                     f"{str(content.get('evalue'))[:200]}); does the notebook replace Python's import "
-                                     "machinery, IPython's hooks or the autograder's modules?")
-            raise wire.WireError("the kernel gave no answer to the grader's call")
         try:
+            if self.dead_reason:
+                raise KernelGone(self.dead_reason)
+            if self._loop is not None and self._loop.ended is not None:  # a call's interrupt ended it
+                self.finish_calls()
+            if self._loop is None:
+                self._loop = _Loop(self)
+            self._loop.ask(path)
+            outcome = self._loop.wait(path, self._timeout())
+            if outcome == "timeout":
+                self._recover_after_timeout_in_loop(path)
+                raise TimeoutError("the call did not return in time")
+            if outcome == "ended":
+                content = self._loop.ended
+                self.finish_calls()
+                if content.get("status") != "ok":
+                    raise wire.WireError(f"the grader's call did not run in your kernel ({content.get('ename')}: "
+                                         f"{str(content.get('evalue'))[:200]}); does the notebook replace Python's "
+                                         "import machinery, IPython's hooks or the autograder's modules?")
+                raise wire.WireError("the kernel gave no answer to the grader's call")
             return wire.read(answer_path)
         finally:
             for done in (path, answer_path):
@@ -160,8 +163,12 @@ class KernelSession:
             return
         loop, self._loop = self._loop, None
         if loop.ended is None and not self.dead_reason:
-            loop.ask("stop")
-            if loop.wait(None, 5) != "ended":
+            try:
+                loop.ask("stop")
+                stopped = loop.wait(None, 5) == "ended"
+            except (wire.WireError, KernelGone):
+                stopped = False
+            if not stopped and not self.dead_reason:
                 self.mark_dead("the kernel did not come back from the grader's calls, so it was shut down")
                 self._shutdown()
         loop.close()
@@ -220,12 +227,25 @@ class _Loop:
     def __init__(self, session):
         self.session = session
         self.ended = None  # the loop's execute_reply content, once it came
-        base = os.path.join(session.exchange_dir, f"loop-{next(session._ids)}")
+        # a name the kernel cannot guess ahead; opened without following links and checked, then made
+        # the kernel's to open through the descriptor (its folder may hold anything the student put there)
+        base = os.path.join(session.exchange_dir, f"loop-{next(session._ids)}-{secrets.token_hex(8)}")
         self.paths = (base + ".in", base + ".out")
-        for path in self.paths:
-            os.mkfifo(path)
-            os.chmod(path, 0o666)  # the kernel may run as another uid; the folder is the sandbox's alone
-        self.requests, self.answers = (os.open(p, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC) for p in self.paths)
+        fds = []
+        try:
+            for path in self.paths:
+                os.mkfifo(path, 0o600)
+                fds.append(os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC))
+                if not stat.S_ISFIFO(os.fstat(fds[-1]).st_mode):
+                    raise wire.WireError("the grader's pipe to your kernel was replaced")
+                os.fchmod(fds[-1], 0o666)  # the kernel may run as another uid; the folder is its sandbox's alone
+        except (wire.WireError, OSError) as exc:
+            for fd in fds:
+                os.close(fd)
+            if isinstance(exc, wire.WireError) or exc.errno in (errno.EEXIST, errno.ELOOP):
+                raise wire.WireError("the grader's pipe to your kernel was replaced") from exc
+            raise
+        self.requests, self.answers = fds
         self.buffer = b""
         self.msg_id = session.kc.execute(
             f"__import__('autograder.harness', fromlist=['serve_loop']).serve_loop{self.paths!r}",
@@ -235,7 +255,10 @@ class _Loop:
         self.poller.register(session.kc.shell_channel.socket, zmq.POLLIN)
 
     def ask(self, line):
-        os.write(self.requests, line.encode() + b"\n")
+        try:
+            os.write(self.requests, line.encode() + b"\n")
+        except BlockingIOError as exc:  # 64 KiB of requests the kernel never read
+            raise wire.WireError("your kernel stopped reading the grader's calls") from exc
 
     def wait(self, path, timeout):
         """Until the loop says path's answer is written ("answered"), the loop ended ("ended"), or timeout

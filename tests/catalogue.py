@@ -1627,9 +1627,10 @@ def _job(args):
 
 
 def grade_all(jobs, workers=None, progress=None):
-    """jobs: {key: (assignment, function, code)} (function None: the solved submission). Grades each in a
-    worker process of its own (workers at a time; default os.cpu_count() + 1) and returns
-    {key: grade_code's result}."""
+    """jobs: {key: (assignment, function, code)} (function None: the solved submission). Grades them in a
+    pool of worker processes (workers; default os.cpu_count() + 1), each of which keeps its warm-kernel
+    zygote from job to job as autograde's workers do (each notebook still gets a kernel and a sandbox of
+    its own), and returns {key: grade_code's result}."""
     jobs = dict(jobs)
     for assignment in sorted({a for a, _, _ in jobs.values()}):
         grading_inputs(assignment)  # read and reduce once, before the workers fork
@@ -1638,7 +1639,7 @@ def grade_all(jobs, workers=None, progress=None):
     results = {}
     # the later assignments' hidden tests take longest: start them first, so that the workers finish together
     order = sorted(jobs.items(), key=lambda item: item[1][0], reverse=True)
-    with context.Pool(processes=workers or (os.cpu_count() or 2) + 1, maxtasksperchild=1) as pool:
+    with context.Pool(processes=workers or (os.cpu_count() or 2) + 1) as pool:
         for key, result in pool.imap_unordered(_job, [(k, a, f, c, True) for k, (a, f, c) in order]):
             results[key] = result
             if progress:

@@ -21,9 +21,9 @@ submission without the demo cells (grade_id "demo_..."; plots, timings,
 training runs), except demo cells that define a name a kept cell or an entry
 needs (03's ACTIVATIONS table); the solved reduced submission of every
 assignment is checked to earn full marks. All the submissions the selected
-tests need are graded once per module (a module-scoped fixture), each in a
-worker process of its own, os.cpu_count() + 1 at a time (NN_CATALOGUE_WORKERS
-to change it). About four minutes on two cores for the whole file.
+tests need are graded once per module (a module-scoped fixture), by a pool of
+os.cpu_count() + 1 worker processes (NN_CATALOGUE_WORKERS to change it), each
+with its own warm-kernel zygote. About four minutes on two cores for the whole file.
 """
 import ast
 import os

@@ -186,13 +186,18 @@ def test_a_kernel_that_exits_is_seen_gone_with_its_sandbox(tmp_path):
 
 
 def test_an_exited_kernel_is_reaped_by_the_zygote(tmp_path):
-    """Orphaned at once, the kernel is the zygote's child (a subreaper) and is reaped when it ends,
-    never a zombie left to the system's init."""
+    """Orphaned as soon as the zygote's child that forked it exits, the kernel is the zygote's child
+    (a subreaper) and is reaped when it ends, never a zombie left to the system's init."""
     async def start_and_stop():
         km = SandboxedKernelManager(workdir=str(tmp_path), warm=True)
         await km.start_kernel()
         pid = km.provisioner.process.kernel_pid
-        parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        deadline = time.monotonic() + 5
+        while True:
+            parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+            if parent == zygote.shared().process.pid or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.01)
         await km.shutdown_kernel(now=True)
         return pid, parent
     pid, parent = asyncio.run(start_and_stop())
