@@ -75,7 +75,7 @@ def bare_kernel_start(sandbox, repeat=3):
                 asyncio.run(_start_stop_async(km))
             else:
                 km = KernelManager()
-                km.start_kernel()
+                km.start_kernel(stderr=subprocess.DEVNULL)  # a warning about plain-text TCP, not the benchmark's
                 kc = km.client()
                 kc.start_channels()
                 kc.wait_for_ready(timeout=60)
