@@ -154,6 +154,7 @@ def own_code_times(base):
     """Each notebook of the class (the ones graded above) run by nbclient in a plain kernel that imported
     the zygote's modules first (not timed): the student's own code, with the imports already done."""
     import nbformat
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from autograder.zygote import WARM_IMPORTS
     root = fresh_course(base, "own-code")
@@ -166,7 +167,8 @@ def own_code_times(base):
             # plain-text TCP) is not the benchmark's output
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
             with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
-                client.kc.execute_interactive("import " + ", ".join(WARM_IMPORTS), timeout=120)
+                # nbclient's client is async: run_sync, or the imports never run and are timed with the cells
+                run_sync(client.kc.execute_interactive)("import " + ", ".join(WARM_IMPORTS), timeout=120)
                 started = time.perf_counter()
                 for index, cell in enumerate(nb.cells):
                     client.execute_cell(cell, index)
