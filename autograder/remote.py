@@ -6,8 +6,9 @@ asked through a pair of named pipes in that folder: one execute request starts
 harness.serve_loop, which reads the paths of request files from one pipe and
 says on the other when each answer is written, until the grader says stop
 (before the notebook's next cell runs). A call then costs the call, not a
-round of the kernel's messaging (about 9 ms on its own). Whatever comes back is read with autograder.wire (plain data only)
-and counts as the student's answer; anything that goes wrong on the way (the
+round of the kernel's messaging (about 9 ms on its own). Whatever comes back
+is read with autograder.wire (plain data only) and counts as the student's
+answer; anything that goes wrong on the way (the
 student's code broke the harness, the call ran out of time, the kernel died)
 becomes a failed call, never a passed one.
 """
@@ -120,8 +121,7 @@ class KernelSession:
                     return
         except Exception:
             pass
-        self.mark_dead("the kernel did not stop after a call ran out of time, so it was shut down")
-        self._shutdown()
+        self._give_up("the kernel did not stop after a call ran out of time, so it was shut down")
 
     def request(self, payload):
         """Send one request to the harness; returns its decoded answer."""
@@ -134,8 +134,6 @@ class KernelSession:
         try:
             if self.dead_reason:
                 raise KernelGone(self.dead_reason)
-            if self._loop is not None and self._loop.ended is not None:  # a call's interrupt ended it
-                self.finish_calls()
             if self._loop is None:
                 self._loop = _Loop(self)
             self._loop.ask(path)
@@ -169,25 +167,27 @@ class KernelSession:
             except (wire.WireError, KernelGone):
                 stopped = False
             if not stopped and not self.dead_reason:
-                self.mark_dead("the kernel did not come back from the grader's calls, so it was shut down")
-                self._shutdown()
+                self._give_up("the kernel did not come back from the grader's calls, so it was shut down")
         loop.close()
 
     def _recover_after_timeout_in_loop(self, path):
-        """Interrupt a call that ran too long: the loop reports the call or ends; a kernel that does neither
-        is stopped."""
+        """Interrupt a call that ran too long: the loop reports the call or ends, and is retired either way
+        (the interrupt may yet end it after its report: the next call starts another); a kernel that does
+        neither is stopped."""
         try:
             _wait(self.km.interrupt_kernel())
             if self._loop.wait(path, 5) != "timeout":
+                self.finish_calls()
                 return
         except KernelGone:
             return
         except Exception:
             pass
-        self.mark_dead("the kernel did not stop after a call ran out of time, so it was shut down")
-        self._shutdown()
+        self._give_up("the kernel did not stop after a call ran out of time, so it was shut down")
 
-    def _shutdown(self):
+    def _give_up(self, reason):
+        """The kernel is of no more use: every later call and cell fails with reason."""
+        self.mark_dead(reason)
         try:
             _wait(self.km.shutdown_kernel(now=True))
         except Exception:
@@ -237,12 +237,12 @@ class _Loop:
                 os.mkfifo(path, 0o600)
                 fds.append(os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC))
                 if not stat.S_ISFIFO(os.fstat(fds[-1]).st_mode):
-                    raise wire.WireError("the grader's pipe to your kernel was replaced")
+                    raise FileExistsError(errno.EEXIST, "not the pipe the grader made", path)
                 os.fchmod(fds[-1], 0o666)  # the kernel may run as another uid; the folder is its sandbox's alone
-        except (wire.WireError, OSError) as exc:
+        except OSError as exc:
             for fd in fds:
                 os.close(fd)
-            if isinstance(exc, wire.WireError) or exc.errno in (errno.EEXIST, errno.ELOOP):
+            if exc.errno in (errno.EEXIST, errno.ELOOP):  # something the kernel put in the grader's way
                 raise wire.WireError("the grader's pipe to your kernel was replaced") from exc
             raise
         self.requests, self.answers = fds
