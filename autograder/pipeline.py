@@ -291,7 +291,7 @@ def _start_worker(root):
     _worker = (course, course.api())
     if course.warm_kernels:
         from .zygote import warm_up
-        warm_up(wait=False)  # the imports every kernel of this worker forks from, while it prepares its first job
+        warm_up(wait=False)  # the pool's zygote if it was ready, else one of its own, importing while it prepares
 
 
 def _grade_in_worker(student, assignment):
@@ -329,10 +329,20 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     (autograder.distributed; raises ClusterLost if it goes away)."""
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
+    warm = pending and course.warm_kernels and not scheduler
+    if warm:  # one zygote for the whole pool, importing while this process sets up
+        from . import zygote
+        zygote.warm_up(wait=False)
     prepare_gradebook(course, [s for s, _ in pending])
     if scheduler:
         from .distributed import autograde_on_cluster
         return autograde_on_cluster(course, pending, scheduler, quiet)
+    from . import nbgrader_plugin  # noqa: F401 (imported once here, not in each forked worker)
+    if warm:
+        try:
+            zygote.warm_up(wait=True)  # ready before the workers fork, so that they share it
+        except zygote.ZygoteError:
+            pass  # each worker starts its own, and a zygote that cannot start is a fault of each job
     from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
         had_submission = {(s, a) for s, a in pending if _had_submission(gb, s, a)}

@@ -22,6 +22,7 @@ student's code: it is in none of the sandboxes' pid or mount namespaces (a kerne
 see, signal nor trace it), and nothing flows back to it but the kernel's pid.
 docs/threat-model.md says what this adds to the threat model.
 """
+import contextlib
 import ctypes
 import fcntl
 import importlib
@@ -63,18 +64,23 @@ class ZygoteError(RuntimeError):
 # ---- the grader's side ------------------------------------------------------------------------
 
 class Zygote:
-    """One grading process's zygote: started on first use, again if it died."""
+    """A grading process's zygote: the one it started (on first use, again if it died), or the one a
+    process it was forked from had ready (a pool's workers share their command's). Each request
+    carries a socket of its own for the answer, so processes sharing a zygote never read each
+    other's answers; the zygote forks one kernel at a time."""
 
     def __init__(self):
-        self.process = None
-        self.sock = None
+        self.process = None  # the zygote, if this process started it
+        self.sock = None  # requests go here; the zygote answers on each request's own socket
         self.home = None
         self.imports = None  # seconds each warm import took in the zygote, once it said it is ready
         self.starts = self.kernels = 0  # zygotes started, kernels forked: by this process
         self.lock = threading.Lock()
 
     def alive(self):
-        return self.process is not None and self.process.poll() is None
+        if self.process is None:  # another process's, ready: nothing comes on its socket but the end of it
+            return self.sock is not None and not select.select([self.sock], [], [], 0)[0]
+        return self.process.poll() is None
 
     def start(self):
         """Start the zygote; its imports go on while the caller does other work (see ready)."""
@@ -103,7 +109,10 @@ class Zygote:
         if self.imports is not None:
             return
         try:
-            reply = self._receive(START_TIMEOUT)[0]
+            reply = _receive(self.sock, START_TIMEOUT)[0]
+        except ZygoteError:
+            self.close()
+            raise
         finally:
             shutil.rmtree(self.home, ignore_errors=True)  # the zygote holds what it imported
         if "error" in reply:
@@ -111,21 +120,36 @@ class Zygote:
             raise ZygoteError(f"the warm-kernel zygote could not start: {reply['error']}")
         self.imports = reply["imports"]
 
+    def inherited(self):
+        """This zygote as a process forked from its owner sees it: ready, and shared (None if it is not)."""
+        if self.imports is None or self.sock is None:
+            return None  # its ready message is still to be read, by whoever reads first: not shareable
+        view = Zygote()
+        view.sock, view.imports = self.sock, self.imports
+        return view
+
     def spawn(self, placeholder_pid, request):
         """Fork a kernel into the sandbox whose placeholder is placeholder_pid; returns (pid, pidfd)."""
         from .sandbox import sandbox_mode
         with self.lock:
             self.ready()
             fds = namespace_fds(placeholder_pid, sandbox_mode())
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
-                socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+                socket.send_fds(self.sock, [json.dumps(request).encode()], [theirs.fileno()] + fds)
+                theirs.close()  # the zygote's copy is the only one left: its end closing is an answer too
+                reply, received = _receive(ours, SPAWN_TIMEOUT)
             except OSError as exc:
                 self.close()
                 raise ZygoteError(f"the warm-kernel zygote is gone ({exc})") from exc
+            except ZygoteError:
+                self.close()
+                raise
             finally:
+                theirs.close()
+                ours.close()
                 for fd in fds:
                     os.close(fd)
-            reply, received = self._receive(SPAWN_TIMEOUT)
         if "error" in reply:
             for fd in received:
                 os.close(fd)
@@ -135,24 +159,12 @@ class Zygote:
         self.kernels += 1
         return reply["pid"], received[0]
 
-    def _receive(self, timeout):
-        ready, _, _ = select.select([self.sock], [], [], timeout)
-        if not ready:
-            self.close()
-            raise ZygoteError(f"the warm-kernel zygote did not answer within {timeout} s")
-        message, fds, _, _ = socket.recv_fds(self.sock, 1 << 16, 4)
-        if not message:
-            code = self.process.wait(timeout=5) if self.process else None
-            self.close()
-            raise ZygoteError(f"the warm-kernel zygote exited (status {code})")
-        return json.loads(message), fds
-
     def close(self):
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None
         if self.sock is not None:
-            self.sock.close()  # the zygote exits when its socket closes
+            self.sock.close()  # the zygote exits when every process's copy of its socket is closed
             self.sock = None
         if self.process is not None:
             if self.process.poll() is None:
@@ -161,16 +173,28 @@ class Zygote:
             self.process = None
 
 
+def _receive(sock, timeout):
+    ready, _, _ = select.select([sock], [], [], timeout)
+    if not ready:
+        raise ZygoteError(f"the warm-kernel zygote did not answer within {timeout} s")
+    message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 4)
+    if not message:
+        raise ZygoteError("the warm-kernel zygote exited")
+    return json.loads(message), fds
+
+
 _shared = {}
 _shared_lock = threading.Lock()
 
 
 def shared():
-    """This process's zygote (a forked worker gets its own, never its parent's)."""
+    """This process's zygote. A process forked from one whose zygote was ready (a worker of
+    autograde's pool) shares that zygote; otherwise it starts its own, never reusing one that died."""
     with _shared_lock:
         if _shared.get("pid") != os.getpid():
+            parent = _shared.get("zygote")
             _shared.clear()
-            _shared.update(pid=os.getpid(), zygote=Zygote())
+            _shared.update(pid=os.getpid(), zygote=(parent and parent.inherited()) or Zygote())
         return _shared["zygote"]
 
 
@@ -241,15 +265,20 @@ def main():
             _reap()
         message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 16)
         if not message:
-            return  # the grading process is gone
+            return  # every grading process that shared it is gone
+        if not fds:
+            continue  # no socket to answer on: not a request a grader sends
+        reply = socket.socket(fileno=fds[0])
         pid = os.fork()
         if pid == 0:
-            _start_kernel(sock, json.loads(message), fds)  # never returns
-        for fd in fds:
+            _start_kernel(reply, json.loads(message), fds[1:])  # never returns
+        for fd in fds[1:]:
             os.close(fd)
         _, status = os.waitpid(pid, 0)  # the child only: its kernel is reaped later, by _reap
         if status != 0:  # it died before it could answer
-            sock.send(json.dumps({"error": f"the zygote's child died ({status})"}).encode())
+            with contextlib.suppress(OSError):  # the grader who asked may be gone
+                reply.send(json.dumps({"error": f"the zygote's child died ({status})"}).encode())
+        reply.close()
 
 
 def _reap():
@@ -268,7 +297,7 @@ def _check(result, what):
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _start_kernel(sock, request, fds):
+def _start_kernel(reply, request, fds):
     """In the zygote's child: join the sandbox, fork the kernel, answer with its pidfd, exit."""
     try:
         for fd in fds:
@@ -285,14 +314,19 @@ def _start_kernel(sock, request, fds):
         if select.select([ready_r], [], [], SPAWN_TIMEOUT)[0]:
             answer = os.read(ready_r, 4096)
         if answer == b"1":
-            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [pidfd])
+            try:
+                socket.send_fds(reply, [json.dumps({"pid": pid}).encode()], [pidfd])
+            except OSError:
+                os.kill(pid, signal.SIGKILL)  # nobody is waiting for this kernel
         else:
             os.kill(pid, signal.SIGKILL)
             reason = answer[1:].decode(errors="replace") or "it did not say it was ready"
-            sock.send(json.dumps({"error": f"the kernel could not enter its sandbox: {reason}"}).encode())
+            reply.send(json.dumps({"error": f"the kernel could not enter its sandbox: {reason}"}).encode())
     except BaseException as exc:
-        sock.send(json.dumps({"error": f"joining the sandbox failed: {type(exc).__name__}: {exc}"}).encode())
-    os._exit(0)
+        with contextlib.suppress(BaseException):
+            reply.send(json.dumps({"error": f"joining the sandbox failed: {type(exc).__name__}: {exc}"}).encode())
+    finally:
+        os._exit(0)  # whatever happened: this child never returns to the zygote's loop
 
 
 def _become_kernel(request, ready):

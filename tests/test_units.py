@@ -244,3 +244,26 @@ def test_feedback_mathematics_becomes_mathml_and_nothing_else_changes():
     assert 'id="a-$x$"' in out and '<pre>cost = "$5"  # $not math$</pre>' in out and "<code>$a$</code>" in out
     assert "<script>" not in out and "alert(1)" in out  # a student's LaTeX stays text
     assert "costs $5 and $" in out
+
+
+@pytest.mark.parametrize("broken, message", [
+    ({"points": "two"}, "'two' is not of type 'number'"),
+    ({"grade": "yes"}, "'yes' is not of type 'boolean'"),
+    ({"grade_id": None}, "None is not of type 'string'"),
+])
+def test_cell_metadata_is_checked_as_nbgrader_checks_it(broken, message):
+    """The course loads its nbgrader plugin, which compiles nbgrader's metadata schema once: a notebook
+    nbgrader's CheckCellMetadata accepts is still accepted, and one it refuses is refused, with
+    jsonschema's own words, every time (not only the first)."""
+    import jsonschema
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+    from nbgrader.preprocessors import CheckCellMetadata
+    nb = source_notebook()
+    CheckCellMetadata().preprocess(nb, {})
+    nb.cells[1].metadata.nbgrader.update(broken)
+    schema = MetadataValidator().schema
+    with pytest.raises(jsonschema.ValidationError, match=message):
+        jsonschema.validate(nb.cells[1].metadata.nbgrader, schema)  # jsonschema's verdict, unpatched
+    for _ in range(2):
+        with pytest.raises(ValidationError, match=message):
+            MetadataValidator().validate_nb(nb)

@@ -206,3 +206,54 @@ def test_an_exited_kernel_is_reaped_by_the_zygote(tmp_path):
     while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{pid}"), "the kernel is left a zombie"
+
+
+def _kernel_parent(workdir, expected_parent, kill_first=None):
+    """In a process forked from the test's: (zygotes this process started, the parent of a warm
+    kernel it starts once the kernel is orphaned, whether the kernel answered)."""
+    if kill_first:  # the shared zygote dies before this process asks it for a kernel
+        os.kill(kill_first, signal.SIGKILL)
+        while os.path.exists(f"/proc/{kill_first}") and open(f"/proc/{kill_first}/stat").read().split(")")[1].split()[0] != "Z":
+            time.sleep(0.01)
+
+    async def start_and_stop():
+        km = SandboxedKernelManager(workdir=workdir, warm=True)
+        await km.start_kernel()
+        pid = km.provisioner.process.kernel_pid
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)  # the kernel this process asked for, not another's
+            deadline = time.monotonic() + 5
+            while True:
+                parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+                if parent == expected_parent or time.monotonic() > deadline:
+                    return parent
+                await asyncio.sleep(0.01)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+    os.makedirs(workdir, exist_ok=True)
+    parent = asyncio.run(start_and_stop())
+    return zygote.shared().starts, parent
+
+
+def test_workers_forked_from_a_process_with_a_ready_zygote_share_it(tmp_path):
+    """autograde's pool: the command's zygote serves every worker (each request has its own answer
+    socket, so workers asking at once never get each other's kernels); no worker imports again."""
+    import multiprocessing
+    zygote.warm_up()
+    pid = zygote.shared().process.pid
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.starmap(_kernel_parent, [(str(tmp_path / f"k{i}"), pid) for i in range(4)])
+    assert results == [(0, pid)] * 4
+
+
+def test_a_worker_whose_shared_zygote_died_starts_its_own(tmp_path):
+    import multiprocessing
+    zygote.warm_up()
+    pid = zygote.shared().process.pid
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        starts, parent = pool.apply(_kernel_parent, (str(tmp_path / "k"), None, pid))
+    assert starts == 1 and parent != pid
+    zygote.shared().ready()  # the test's own zygote is started again for the next test
