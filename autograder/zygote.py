@@ -1,9 +1,10 @@
 """Warm kernels: the imports a kernel needs, paid once per grading process, not once per notebook.
 
 A kernel per notebook pays Python's start and the imports of ipykernel, numpy, matplotlib and
-scikit-learn every time (about 1.5 to 3 s). Here a grading process (a worker of autograde, of
-`serve`, of Dask) starts one zygote: a Python process that imports WARM_IMPORTS and then only
-waits for requests on a socket that it shares with that grading process alone. For each notebook:
+scikit-learn every time (about 1.5 to 3 s). Here a grading process (the autograde command, a
+worker of `serve`, of Dask) starts one zygote: a Python process that imports WARM_IMPORTS and then
+only waits for requests on a socket shared by that grading process and the workers it forks (each
+request brings its own socket for the answer). For each notebook:
 
 1. the grader starts the notebook's sandbox exactly as for a cold kernel (sandbox_command:
    bubblewrap's namespaces, mounts and limits, a uid of its own as root), with a placeholder
