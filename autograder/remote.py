@@ -125,7 +125,7 @@ class KernelSession:
 
     def request(self, payload):
         """Send one request to the harness; returns its decoded answer."""
-        path = os.path.join(self.exchange_dir, f"request-{next(self._ids)}.npz")
+        path = os.path.join(self.exchange_dir, f"request-{next(self._ids)}.msg")
         answer_path = path + ".out"
         for stale in (path, answer_path):
             if os.path.exists(stale):

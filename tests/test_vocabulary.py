@@ -1,5 +1,6 @@
 """The checking vocabulary on its own: the wire, the harness, comparisons and
 their hints, and check() as a student meets it."""
+import json
 import math
 
 import numpy as np
@@ -191,3 +192,39 @@ def test_an_exception_fails_the_check_with_the_students_line():
     [result] = results
     assert not result.passed and "raised NotImplementedError" in result.message
     assert "YOUR CODE HERE" in result.hint
+
+
+def _forged(tree, arrays, payload=b""):
+    header = json.dumps({"tree": tree, "arrays": arrays}).encode()
+    return wire.MAGIC + len(header).to_bytes(8, "little") + header + payload
+
+
+@pytest.mark.parametrize("spec, payload", [
+    ({"dtype": "float64", "shape": [2 ** 25], "offset": 0, "nbytes": 2 ** 28}, bytes(64)),  # claims 256 MiB
+    ({"dtype": "float64", "shape": [2 ** 25], "offset": 0, "nbytes": 8}, bytes(64)),  # shape and size disagree
+    ({"dtype": "float64", "shape": [2], "offset": 60, "nbytes": 16}, bytes(64)),  # runs past the end
+    ({"dtype": "float64", "shape": [-2], "offset": 0, "nbytes": -16}, bytes(64)),
+    ({"dtype": "object", "shape": [1], "offset": 0, "nbytes": 8}, bytes(64)),
+    ({"dtype": "float64", "shape": [1] * 40, "offset": 0, "nbytes": 8}, bytes(64)),
+    ({"dtype": "float64", "shape": "8", "offset": 0, "nbytes": 8}, bytes(64)),
+])
+def test_an_array_is_never_bigger_than_the_bytes_its_message_carries(spec, payload):
+    with pytest.raises(wire.WireError):
+        wire.loads(_forged({"kind": "array", "key": "a0"}, {"a0": spec}, payload))
+
+
+def test_a_header_that_lies_about_its_length_is_refused():
+    good = wire.dumps({"x": np.ones(2)})
+    start = len(wire.MAGIC)
+    with pytest.raises(wire.WireError, match="truncated"):
+        wire.loads(good[:start] + (len(good)).to_bytes(8, "little") + good[start + 8:])
+    with pytest.raises(wire.WireError):
+        wire.loads(good[:start] + (3).to_bytes(8, "little") + good[start + 8:])
+
+
+def test_arrays_arrive_in_the_machines_byte_order_with_their_values():
+    for array in (np.arange(6, dtype=">f8").reshape(2, 3), np.array([1, -2], dtype=">i2"), np.zeros((0, 3)),
+                  np.array(True), np.arange(4.0)[::2], np.asfortranarray(np.arange(6.0).reshape(2, 3))):
+        back = roundtrip(array)
+        assert back.dtype.isnative and back.dtype.name == array.dtype.name and back.shape == array.shape
+        assert np.array_equal(back, array) and back.flags.writeable

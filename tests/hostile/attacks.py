@@ -653,7 +653,7 @@ ATTACKS = [
             for folder in os.listdir("/tmp"):
                 if folder.startswith("nn-kernel-"):
                     for n in range(200):
-                        os.symlink(R + "/canary/request.txt", f"/tmp/{folder}/request-{n}.npz.part")
+                        os.symlink(R + "/canary/request.txt", f"/tmp/{folder}/request-{n}.msg.part")
 
             def sigmoid(z):
                 raise NotImplementedError()
