@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import time
 import warnings
@@ -294,7 +295,26 @@ def _start_worker(root):
         warm_up(wait=False)  # the pool's zygote if it was ready, else one of its own, importing while it prepares
 
 
+_interrupted = False  # a pool worker saw Ctrl-C: it starts no further job
+
+
+def _on_interrupt(signum, frame):
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def _start_pool_worker(root):
+    """A worker of autograde's pool. Ctrl-C reaches it with the command (one process group): it stops
+    the job under way, and jobs already handed to the worker are not started (else a run that was
+    interrupted would go on grading what its queue held)."""
+    signal.signal(signal.SIGINT, _on_interrupt)
+    _start_worker(root)
+
+
 def _grade_in_worker(student, assignment):
+    if _interrupted:
+        raise KeyboardInterrupt
     course, api = _worker
     return grade_submission(api, course, student, assignment)
 
@@ -352,7 +372,7 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     jobs, started, attempts, total = [], time.monotonic(), {}, len(pending)
     while pending:
         retry = []
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(course.root,)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_pool_worker, initargs=(course.root,)) as pool:
             futures = {pool.submit(_grade_in_worker, s, a): (s, a) for s, a in pending}
             for future in as_completed(futures):
                 student, assignment = futures[future]
