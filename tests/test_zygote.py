@@ -71,6 +71,21 @@ def facts(workdir, warm=True):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _stat(pid):
+    """/proc/<pid>/stat's fields after the command name: [state, parent pid, ...]."""
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+
+
+async def _parent_once_orphaned(pid, expected):
+    """The kernel's parent, once it is expected (the zygote that reaps it), or after 5 s whatever it is."""
+    deadline = time.monotonic() + 5
+    while True:
+        parent = int(_stat(pid)[1])
+        if parent == expected or time.monotonic() > deadline:
+            return parent
+        await asyncio.sleep(0.01)
+
+
 def test_a_warm_kernel_is_jailed_as_a_cold_one(tmp_path):
     warm, cold = facts(tmp_path / "warm"), facts(tmp_path / "cold", warm=False)
     for found in (warm, cold):
@@ -192,12 +207,7 @@ def test_an_exited_kernel_is_reaped_by_the_zygote(tmp_path):
         km = SandboxedKernelManager(workdir=str(tmp_path), warm=True)
         await km.start_kernel()
         pid = km.provisioner.process.kernel_pid
-        deadline = time.monotonic() + 5
-        while True:
-            parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-            if parent == zygote.shared().process.pid or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.01)
+        parent = await _parent_once_orphaned(pid, zygote.shared().process.pid)
         await km.shutdown_kernel(now=True)
         return pid, parent
     pid, parent = asyncio.run(start_and_stop())
@@ -210,10 +220,10 @@ def test_an_exited_kernel_is_reaped_by_the_zygote(tmp_path):
 
 def _kernel_parent(workdir, expected_parent, kill_first=None):
     """In a process forked from the test's: (zygotes this process started, the parent of a warm
-    kernel it starts once the kernel is orphaned, whether the kernel answered)."""
+    kernel it started and that answered, once the kernel is orphaned)."""
     if kill_first:  # the shared zygote dies before this process asks it for a kernel
         os.kill(kill_first, signal.SIGKILL)
-        while os.path.exists(f"/proc/{kill_first}") and open(f"/proc/{kill_first}/stat").read().split(")")[1].split()[0] != "Z":
+        while os.path.exists(f"/proc/{kill_first}") and _stat(kill_first)[0] != "Z":
             time.sleep(0.01)
 
     async def start_and_stop():
@@ -224,12 +234,8 @@ def _kernel_parent(workdir, expected_parent, kill_first=None):
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=60)  # the kernel this process asked for, not another's
-            deadline = time.monotonic() + 5
-            while True:
-                parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-                if parent == expected_parent or time.monotonic() > deadline:
-                    return parent
-                await asyncio.sleep(0.01)
+            # None: the zygote this process started (its shared one was dead)
+            return await _parent_once_orphaned(pid, expected_parent or zygote.shared().process.pid)
         finally:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
