@@ -15,6 +15,7 @@ import math
 import os
 import re
 
+import jsonschema
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import common as nbgrader_format
@@ -41,7 +42,6 @@ class _SchemaCheckedOnce:
         self.validators = {}
 
     def validate(self, instance, schema):
-        import jsonschema
         key = json.dumps(schema, sort_keys=True)
         if key not in self.validators:
             cls = jsonschema.validators.validator_for(schema)
