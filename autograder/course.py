@@ -117,6 +117,23 @@ class Course:
         """Whether kernels come from a zygote (c.GradeInSandbox.warm_kernels, on unless turned off)."""
         return bool(self.config.GradeInSandbox.get("warm_kernels", True))
 
+    def warm_kernels_at_a_glance(self):
+        """What the course folder's own configuration files say of warm kernels, read by traitlets
+        alone (0.08 s, where loading nbgrader's configuration imports nbgrader: 1.5 s). A hint, to
+        start the zygote early; the full configuration (warm_kernels) decides."""
+        if "config" in self.__dict__:
+            return self.warm_kernels
+        from traitlets.config.loader import PyFileConfigLoader
+        cwd = os.getcwd()
+        try:
+            os.chdir(self.root)  # as in config: the files name others relative to the course
+            config = PyFileConfigLoader("nbgrader_config.py", path=self.root).load_config()
+            return bool(config.GradeInSandbox.get("warm_kernels", True))
+        except Exception:  # the full configuration says what is wrong with it
+            return False
+        finally:
+            os.chdir(cwd)
+
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 

@@ -292,7 +292,7 @@ def _start_worker(root):
     _worker = (course, course.api())
     if course.warm_kernels:
         from .zygote import warm_up
-        warm_up(wait=False)  # the pool's zygote if it was ready, else one of its own, importing while it prepares
+        warm_up(wait=False)  # the pool's zygote if there is one, else one of its own, importing while it prepares
 
 
 _interrupted = False  # a pool worker saw Ctrl-C: it starts no further job
@@ -349,20 +349,24 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     (autograder.distributed; raises ClusterLost if it goes away)."""
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
-    warm = pending and course.warm_kernels and not scheduler
-    if warm:  # one zygote for the whole pool, importing while this process sets up
-        from . import zygote
+    from . import zygote
+    # one zygote for the whole pool, importing while this process sets up: started before nbgrader's
+    # configuration is loaded if the course's own files ask for warm kernels (the configuration decides)
+    early = pending and not scheduler and course.warm_kernels_at_a_glance()
+    if early:
         zygote.warm_up(wait=False)
+    warm = pending and course.warm_kernels and not scheduler
+    if warm:
+        zygote.warm_up(wait=False)  # started now if only the full configuration asks for it
+    elif early:
+        zygote.shared().close()
     prepare_gradebook(course, [s for s, _ in pending])
     if scheduler:
         from .distributed import autograde_on_cluster
         return autograde_on_cluster(course, pending, scheduler, quiet)
     from . import nbgrader_plugin  # noqa: F401 (imported once here, not in each forked worker)
-    if warm:
-        try:
-            zygote.warm_up(wait=True)  # ready before the workers fork, so that they share it
-        except zygote.ZygoteError:
-            pass  # each worker starts its own, and a zygote that cannot start is a fault of each job
+    # the workers fork now and share the zygote, still importing or not: each waits for it only when
+    # its first notebook needs a kernel
     from nbgrader.api import Gradebook
     with Gradebook(course.db_url) as gb:
         had_submission = {(s, a) for s, a in pending if _had_submission(gb, s, a)}

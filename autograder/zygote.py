@@ -4,7 +4,9 @@ A kernel per notebook pays Python's start and the imports of ipykernel, numpy, m
 scikit-learn every time (about 1.5 to 3 s). Here a grading process (the autograde command, a
 worker of `serve`, of Dask) starts one zygote: a Python process that imports WARM_IMPORTS and then
 only waits for requests on a socket shared by that grading process and the workers it forks (each
-request brings its own socket for the answer). For each notebook:
+request brings its own socket for the answer; a process's first request asks whether the imports
+went well, and is answered once they are done, so workers can be forked while the zygote is still
+importing). For each notebook:
 
 1. the grader starts the notebook's sandbox exactly as for a cold kernel (sandbox_command:
    bubblewrap's namespaces, mounts and limits, a uid of its own as root), with a placeholder
@@ -79,7 +81,7 @@ class Zygote:
         self.lock = threading.Lock()
 
     def alive(self):
-        if self.process is None:  # another process's, ready: nothing comes on its socket but the end of it
+        if self.process is None:  # another process's: nothing comes on its socket but the end of it
             return self.sock is not None and not select.select([self.sock], [], [], 0)[0]
         return self.process.poll() is None
 
@@ -104,30 +106,43 @@ class Zygote:
         self.starts += 1
 
     def ready(self):
-        """Wait for the zygote's imports (started, if it is not running)."""
+        """Wait for the zygote's imports (started, if it is not running): asked on a socket of this
+        process's own, so that the processes sharing a zygote each learn it once."""
         if not self.alive():
             self.start()
         if self.imports is not None:
             return
-        try:
-            reply = _receive(self.sock, START_TIMEOUT)[0]
-        except ZygoteError:
-            self.close()
-            raise
-        finally:
-            shutil.rmtree(self.home, ignore_errors=True)  # the zygote holds what it imported
+        reply = self._ask({"hello": 1}, [], START_TIMEOUT)[0]
         if "error" in reply:
             self.close()
             raise ZygoteError(f"the warm-kernel zygote could not start: {reply['error']}")
         self.imports = reply["imports"]
 
     def inherited(self):
-        """This zygote as a process forked from its owner sees it: ready, and shared (None if it is not)."""
-        if self.imports is None or self.sock is None:
-            return None  # its ready message is still to be read, by whoever reads first: not shareable
+        """This zygote as a process forked from its owner sees it: shared, ready or still importing
+        (None if there is none)."""
+        if self.sock is None:
+            return None
         view = Zygote()
-        view.sock, view.imports = self.sock, self.imports
+        view.sock = self.sock
         return view
+
+    def _ask(self, request, fds, timeout):
+        """Send a request with a socket of its own for the answer; returns (answer, descriptors)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(self.sock, [json.dumps(request).encode()], [theirs.fileno()] + fds)
+            theirs.close()  # the zygote's copy is the only one left: its end closing is an answer too
+            return _receive(ours, timeout)
+        except OSError as exc:
+            self.close()
+            raise ZygoteError(f"the warm-kernel zygote is gone ({exc})") from exc
+        except ZygoteError:
+            self.close()
+            raise
+        finally:
+            theirs.close()
+            ours.close()
 
     def spawn(self, placeholder_pid, request):
         """Fork a kernel into the sandbox whose placeholder is placeholder_pid; returns (pid, pidfd)."""
@@ -135,20 +150,9 @@ class Zygote:
         with self.lock:
             self.ready()
             fds = namespace_fds(placeholder_pid, sandbox_mode())
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             try:
-                socket.send_fds(self.sock, [json.dumps(request).encode()], [theirs.fileno()] + fds)
-                theirs.close()  # the zygote's copy is the only one left: its end closing is an answer too
-                reply, received = _receive(ours, SPAWN_TIMEOUT)
-            except OSError as exc:
-                self.close()
-                raise ZygoteError(f"the warm-kernel zygote is gone ({exc})") from exc
-            except ZygoteError:
-                self.close()
-                raise
+                reply, received = self._ask(request, fds, SPAWN_TIMEOUT)
             finally:
-                theirs.close()
-                ours.close()
                 for fd in fds:
                     os.close(fd)
         if "error" in reply:
@@ -243,7 +247,7 @@ def namespace_fds(pid, mode):
 def main():
     sock = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopped by its socket closing, not by a terminal
-    imports = {}
+    imports, error = {}, None
     try:
         for name in sys.argv[2].split(","):
             started = time.perf_counter()
@@ -253,14 +257,14 @@ def main():
         np.zeros((2, 2)) @ np.zeros((2, 2))  # the linear-algebra library loads on first use
         if threading.active_count() != 1 or len(os.listdir("/proc/self/task")) != 1:
             raise RuntimeError("the warm imports started threads: a fork would copy a process in an unknown state")
+        # Each kernel is orphaned at once (its parent, the zygote's child, exits): as a subreaper, the
+        # zygote becomes its parent and reaps it, where the system's init might leave a zombie. (Processes
+        # a kernel orphans are the sandbox's: they go to bubblewrap's init, in the sandbox's pid namespace.)
+        _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "becoming a subreaper")
     except BaseException as exc:
-        sock.send(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
-        return
-    # Each kernel is orphaned at once (its parent, the zygote's child, exits): as a subreaper, the
-    # zygote becomes its parent and reaps it, where the system's init might leave a zombie. (Processes
-    # a kernel orphans are the sandbox's: they go to bubblewrap's init, in the sandbox's pid namespace.)
-    _check(_libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "becoming a subreaper")
-    sock.send(json.dumps({"imports": imports}).encode())
+        error = f"{type(exc).__name__}: {exc}"
+    if os.path.basename(os.getcwd()).startswith("nn-zygote-"):  # the import-time home start() made for it
+        shutil.rmtree(os.getcwd(), ignore_errors=True)  # the zygote holds what it imported
     while True:
         while not select.select([sock], [], [], 1.0)[0]:
             _reap()
@@ -270,9 +274,17 @@ def main():
         if not fds:
             continue  # no socket to answer on: not a request a grader sends
         reply = socket.socket(fileno=fds[0])
+        request = json.loads(message)
+        if error or "hello" in request:  # a grading process's first question: are the imports done?
+            for fd in fds[1:]:
+                os.close(fd)
+            with contextlib.suppress(OSError):  # the grader who asked may be gone
+                reply.send(json.dumps({"error": error} if error else {"imports": imports}).encode())
+            reply.close()
+            continue
         pid = os.fork()
         if pid == 0:
-            _start_kernel(reply, json.loads(message), fds[1:])  # never returns
+            _start_kernel(reply, request, fds[1:])  # never returns
         for fd in fds[1:]:
             os.close(fd)
         _, status = os.waitpid(pid, 0)  # the child only: its kernel is reaped later, by _reap

@@ -12,8 +12,10 @@ loop, dying kernel: their time is set by the time limits, not by the grader):
     warm kernels     the same with warm kernels (the default: autograder/zygote.py), 1 and 2
   and the ratios the targets speak of (warm / cold at 1 worker, 2 workers / 1 worker);
 - the zygote's import time per module (what a cold kernel pays per notebook);
-- the class's own code: each of its notebooks run in a plain kernel after the warm imports, and
-  the warm path's overhead per notebook above it;
+- the class's own code: each of its notebooks run in a plain kernel after the warm imports, just
+  after the warm 1-worker run of the same round, and the warm path's overhead per notebook above
+  it: in the grading of each notebook (the jobs' seconds in autograde's markers), and in the
+  command's start and end;
 - where a warm grading's time goes, step by step (nbgrader's preprocessors, and inside
   GradeInSandbox the kernel start, the student's cells, the test cells, the shutdown),
   for the five solved notebooks graded in this process.
@@ -26,6 +28,7 @@ once), the ceiling of the 2-workers ratio.
 import argparse
 import glob
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -127,7 +130,8 @@ def machine_cpu():
 
 
 def grade_class(base, label, round_):
-    """(notebooks, seconds, CPU seconds) of grading a fresh copy of the sample class along a path."""
+    """(notebooks, seconds, CPU seconds, seconds inside the jobs) of grading a fresh copy of the sample
+    class along a path; the jobs' seconds are what the command's markers record (None for nbgrader)."""
     config, command, workers = PATHS[label]
     root = fresh_course(base, f"r{round_}-{label.split(',')[0].replace(' ', '-')}-{workers}")
     with open(os.path.join(root, "course_config.py"), "a") as f:
@@ -140,8 +144,13 @@ def grade_class(base, label, round_):
     else:
         seconds = run(root, [sys.executable, "-m", "autograder", "autograde", "--workers", str(workers)])
     cpu = machine_cpu() - cpu
+    in_jobs = None
+    if command == "autograder":
+        from autograder.pipeline import MARKER
+        markers = glob.glob(os.path.join(root, "autograded", "*", "*", MARKER))
+        in_jobs = sum(json.load(open(m))["seconds"] for m in markers)
     shutil.rmtree(root, ignore_errors=True)
-    return n, seconds, cpu
+    return n, seconds, cpu, in_jobs
 
 
 CPU_LOOP = "x = 0\nfor i in range(20_000_000):\n    x += i\n"
@@ -269,22 +278,23 @@ def main():
     args = parser.parse_args()
     base = tempfile.mkdtemp(prefix="nn-bench-")
     runs = {label: [] for label in PATHS}
-    scaling = []
+    scaling, own_runs = [], []
     try:
         for round_ in range(args.repeat):  # interleaved, so that a slow spell of the machine hits every path
             for label in PATHS:
                 if label.endswith("2 workers"):
                     scaling.append(machine_scaling())
                 runs[label].append(grade_class(base, label, round_))
-                n, seconds, cpu = runs[label][-1]
+                n, seconds, cpu, _ = runs[label][-1]
                 print(f"  {label}: {n} notebooks in {seconds:.1f} s", file=sys.stderr)
                 if label.endswith("2 workers"):
                     scaling.append(machine_scaling())
+                if label == "warm kernels, 1 worker":  # beside it: the machine's speed drifts between runs
+                    own_runs.append(own_code_times(base))
         from autograder import zygote
         zygote.warm_up()
         imports = zygote.shared().imports
         kernel_sandbox, kernel_plain = bare_kernel_start(True), bare_kernel_start(False)
-        own = own_code_times(base)
         steps_total, steps = grading_steps(base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -297,7 +307,7 @@ def main():
     print(f"{'path':26s} {'seconds':>8s} {'notebooks/min':>14s} {'s/notebook':>11s} {'CPU s/notebook':>15s}")
     per_notebook = {}
     for label, rs in runs.items():
-        n, seconds, cpu = min(rs, key=lambda r: r[1])
+        n, seconds, cpu, _ = min(rs, key=lambda r: r[1])
         per_notebook[label] = seconds / n
         print(f"{label:26s} {seconds:8.1f} {n / seconds * 60:14.1f} {seconds / n:11.2f} {cpu / n:15.2f}")
     cold1, warm1 = per_notebook["cold kernels, 1 worker"], per_notebook["warm kernels, 1 worker"]
@@ -309,13 +319,21 @@ def main():
     print("\nthe zygote's imports, paid once per worker (a cold kernel pays them per notebook): "
           + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()) + f"; total {sum(imports.values()):.2f} s")
     print(f"bare kernel start: {kernel_sandbox:.2f} s in the sandbox (cold), {kernel_plain:.2f} s without")
+    # the warm 1-worker run and the class's own code measured just after it, from the fastest warm round
+    fastest = min(range(args.repeat), key=lambda r: runs["warm kernels, 1 worker"][r][1])
+    n, seconds, _, in_jobs = runs["warm kernels, 1 worker"][fastest]
+    own = own_runs[fastest]
     mean_own = sum(own.values()) / len(own)
-    print(f"the class's own code, imports already done (each of its {len(own)} notebooks in a plain kernel): "
-          f"mean {mean_own:.2f} s per notebook, from {min(own.values()):.2f} to {max(own.values()):.2f} s")
+    print(f"the class's own code, imports already done (each of its {len(own)} notebooks in a plain kernel, "
+          f"just after the warm 1-worker run): mean {mean_own:.2f} s per notebook, "
+          f"from {min(own.values()):.2f} to {max(own.values()):.2f} s"
+          + (f" (every round: {', '.join(f'{sum(o.values()) / len(o):.2f}' for o in own_runs)})" if args.repeat > 1 else ""))
     fresh = mean_own + sum(imports.values()) + kernel_plain
-    print(f"warm path, 1 worker: {warm1:.2f} s per notebook; overhead above the student's own code "
-          f"{warm1 - mean_own:.2f} s (target below one bare sandboxed kernel start, {kernel_sandbox:.2f} s); "
+    print(f"warm path, 1 worker: {seconds / n:.2f} s per notebook; overhead above the student's own code "
+          f"{seconds / n - mean_own:.2f} s (target below one bare sandboxed kernel start, {kernel_sandbox:.2f} s); "
           f"merely running it in a fresh plain kernel (start + imports + own code): about {fresh:.2f} s")
+    print(f"  of which: grading each notebook (its job, from the markers) {in_jobs / n - mean_own:.2f} s above its own code; "
+          f"the command's start and end {seconds - in_jobs:.2f} s once ({(seconds - in_jobs) / n:.2f} s per notebook)")
     print(f"\nwhere a warm grading's time goes (the five solved notebooks in this process, "
           f"{steps_total / 5:.2f} s per notebook):")
     for step, seconds in sorted(steps.items(), key=lambda item: -item[1]):

@@ -2,6 +2,7 @@
 submission with its source, the nbgrader plugin's preprocessors, the
 feedback summary, the usual causes, and what the pipeline says of nbgrader's
 failures."""
+import os
 import nbformat
 import numpy as np
 import pytest
@@ -267,3 +268,28 @@ def test_cell_metadata_is_checked_as_nbgrader_checks_it(broken, message):
     for _ in range(2):
         with pytest.raises(ValidationError, match=message):
             MetadataValidator().validate_nb(nb)
+
+
+def test_the_glance_at_warm_kernels_reads_the_course_files_and_the_configuration_decides(tmp_path, monkeypatch):
+    """autograde starts the zygote before nbgrader's configuration is loaded when the course's own files
+    ask for warm kernels; a setting from elsewhere (the instructor's Jupyter configuration) still decides."""
+    from autograder.course import Course
+    from conftest import make_course
+    root = make_course(str(tmp_path / "course"))
+    config = os.path.join(root, "course_config.py")
+    with open(config) as f:
+        text = f.read()
+    assert "c.GradeInSandbox.warm_kernels = True\n" in text
+    with open(config, "w") as f:  # the course's files silent: the default, unless set elsewhere
+        f.write(text.replace("c.GradeInSandbox.warm_kernels = True\n", ""))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter"))
+    assert Course(root).warm_kernels_at_a_glance() and Course(root).warm_kernels
+    os.makedirs(tmp_path / "jupyter")
+    (tmp_path / "jupyter" / "nbgrader_config.py").write_text("c.GradeInSandbox.warm_kernels = False\n")
+    assert Course(root).warm_kernels_at_a_glance() and not Course(root).warm_kernels
+    with open(config, "a") as f:
+        f.write("c.GradeInSandbox.warm_kernels = False\n")
+    assert not Course(root).warm_kernels_at_a_glance() and not Course(root).warm_kernels
+    with open(config, "a") as f:
+        f.write("this is not Python\n")
+    assert not Course(root).warm_kernels_at_a_glance()  # a broken file: nbgrader's loading says what is wrong

@@ -244,12 +244,17 @@ def _kernel_parent(workdir, expected_parent, kill_first=None):
     return zygote.shared().starts, parent
 
 
-def test_workers_forked_from_a_process_with_a_ready_zygote_share_it(tmp_path):
+@pytest.mark.parametrize("ready", [True, False], ids=["ready", "still-importing"])
+def test_workers_forked_from_a_process_with_a_zygote_share_it(tmp_path, ready):
     """autograde's pool: the command's zygote serves every worker (each request has its own answer
-    socket, so workers asking at once never get each other's kernels); no worker imports again."""
+    socket, so workers asking at once never get each other's kernels); no worker imports again,
+    even when the workers were forked before the zygote's imports were done."""
     import multiprocessing
-    zygote.warm_up()
+    if not ready:
+        zygote.shared().close()
+    zygote.warm_up(wait=ready)
     pid = zygote.shared().process.pid
+    assert (zygote.shared().imports is not None) == ready
     with multiprocessing.get_context("fork").Pool(2) as pool:
         results = pool.starmap(_kernel_parent, [(str(tmp_path / f"k{i}"), pid) for i in range(4)])
     assert results == [(0, pid)] * 4
@@ -263,3 +268,62 @@ def test_a_worker_whose_shared_zygote_died_starts_its_own(tmp_path):
         starts, parent = pool.apply(_kernel_parent, (str(tmp_path / "k"), None, pid))
     assert starts == 1 and parent != pid
     zygote.shared().ready()  # the test's own zygote is started again for the next test
+
+
+_failing = None  # a zygote whose imports fail, for the processes forked from the test
+
+
+def _ready_error():
+    try:
+        _failing.inherited().ready()
+    except zygote.ZygoteError as exc:
+        return str(exc)
+    return None
+
+
+def test_a_zygote_whose_imports_fail_says_why_to_every_process_that_shares_it(monkeypatch):
+    """A fault of the grader's set-up, said to the command and to each worker forked from it (not a
+    hang, not a worker waiting for an answer another one read)."""
+    global _failing
+    import multiprocessing
+    monkeypatch.setattr(zygote, "WARM_IMPORTS", ("numpy", "no_module_of_this_name"))
+    _failing = zygote.Zygote()
+    _failing.start()
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            errors = pool.starmap(_ready_error, [()] * 2)
+        with pytest.raises(zygote.ZygoteError) as raised:
+            _failing.ready()
+    finally:
+        _failing.close()
+    reason = "the warm-kernel zygote could not start: ModuleNotFoundError: No module named 'no_module_of_this_name'"
+    assert errors == [reason] * 2 and str(raised.value) == reason
+
+
+def test_autograde_keeps_no_zygote_when_the_configuration_turns_warm_kernels_off(tmp_path, monkeypatch):
+    """autograde starts the zygote early when the course's own files ask for warm kernels (the default);
+    when nbgrader's full configuration (here the instructor's own Jupyter configuration) turns them off,
+    the early zygote is stopped and the submission is graded with a cold kernel."""
+    from autograder import pipeline
+    from autograder.course import Course
+    from conftest import course_env, make_course, sample_subset
+    root = make_course(str(tmp_path / "course"))
+    config = os.path.join(root, "course_config.py")
+    with open(config) as f:
+        text = f.read()
+    with open(config, "w") as f:
+        f.write(text.replace("c.GradeInSandbox.warm_kernels = True\n", ""))
+    proc = subprocess.run([sys.executable, "-m", "autograder", "release", "02_logistic_vectorized"], cwd=root,
+                          env=course_env(root), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sample_subset(root, {("ben", "02_logistic_vectorized")})
+    (tmp_path / "jupyter").mkdir()
+    (tmp_path / "jupyter" / "nbgrader_config.py").write_text("c.GradeInSandbox.warm_kernels = False\n")
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("NN_COURSE_ROOT", root)
+    assert Course(root).warm_kernels_at_a_glance() and not Course(root).warm_kernels
+    zygote.shared().close()
+    starts = zygote.shared().starts
+    jobs = pipeline.autograde(root, workers=1, quiet=True)
+    assert [job.status for job in jobs] == ["graded"]
+    assert zygote.shared().starts == starts + 1 and zygote.shared().process is None
