@@ -340,6 +340,30 @@ def prepare_gradebook(course, students):
             ensure_student(gb, student)
 
 
+def longest_first(course, pending):
+    """pending in the order to grade it: the submissions whose grading took longest last time first
+    (the seconds in their markers; for one never graded, its assignment's mean over the class), and
+    those with no record at all before them, in their own order. With several workers, a long job
+    left for the end runs alone while the others idle."""
+    recorded = {}
+    for student, assignment in pending:
+        try:
+            with open(os.path.join(autograded_folder(course, student, assignment), MARKER)) as f:
+                recorded[(student, assignment)] = float(json.load(f)["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    by_assignment = {}
+    for (_, assignment), seconds in recorded.items():
+        by_assignment.setdefault(assignment, []).append(seconds)
+
+    def expected(pair):
+        if pair in recorded:
+            return recorded[pair]
+        known = by_assignment.get(pair[1])
+        return sum(known) / len(known) if known else float("inf")
+    return sorted(pending, key=lambda pair: -expected(pair))  # stable: equal ones keep their order
+
+
 def autograde(root, assignments=(), students=(), workers=None, force=False, quiet=False, scheduler=None):
     """Autograde every submission not yet graded (all if force) with `workers`
     processes; returns the Jobs run, in the order they finished. A worker
@@ -349,6 +373,7 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     (autograder.distributed; raises ClusterLost if it goes away)."""
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
+    pending = longest_first(course, pending)
     from . import zygote
     # one zygote for the whole pool, importing while this process sets up: started before nbgrader's
     # configuration is loaded if the course's own files ask for warm kernels (the configuration decides)
