@@ -20,7 +20,7 @@ loop, dying kernel: their time is set by the time limits, not by the grader):
   GradeInSandbox the kernel start, the student's cells, the test cells, the shutdown),
   for the five solved notebooks graded in this process.
 
-    .venv/bin/python benchmarks/autograde_speed.py [--repeat R]   # R = 1: about 12 minutes
+    .venv/bin/python benchmarks/autograde_speed.py [--repeat R]   # R = 1: 15 to 25 minutes
 
 Also: how well this machine runs two processes at once (a pure-Python loop alone and twice at
 once), the ceiling of the 2-workers ratio.
