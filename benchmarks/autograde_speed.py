@@ -148,7 +148,10 @@ def grade_class(base, label, round_):
     if command == "autograder":
         from autograder.pipeline import MARKER
         markers = glob.glob(os.path.join(root, "autograded", "*", "*", MARKER))
-        in_jobs = sum(json.load(open(m))["seconds"] for m in markers)
+        in_jobs = 0.0
+        for marker in markers:
+            with open(marker) as f:
+                in_jobs += json.load(f)["seconds"]
     shutil.rmtree(root, ignore_errors=True)
     return n, seconds, cpu, in_jobs
 

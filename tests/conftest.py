@@ -50,6 +50,18 @@ def make_course(root):
     return root
 
 
+def course_silent_on_warm_kernels(root):
+    """The course copy's course_config.py without its warm_kernels line: the default holds unless the
+    setting comes from elsewhere (the instructor's Jupyter configuration). Returns the file's path."""
+    config = os.path.join(root, "course_config.py")
+    with open(config) as f:
+        text = f.read()
+    assert "c.GradeInSandbox.warm_kernels = True\n" in text
+    with open(config, "w") as f:
+        f.write(text.replace("c.GradeInSandbox.warm_kernels = True\n", ""))
+    return config
+
+
 def sample_subset(root, keep):
     """The bundled sample class (autograder.sample_class) in root/submitted/, only its
     (student, assignment) pairs in keep; an assignment not released in root is made

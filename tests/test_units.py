@@ -274,14 +274,9 @@ def test_the_glance_at_warm_kernels_reads_the_course_files_and_the_configuration
     """autograde starts the zygote before nbgrader's configuration is loaded when the course's own files
     ask for warm kernels; a setting from elsewhere (the instructor's Jupyter configuration) still decides."""
     from autograder.course import Course
-    from conftest import make_course
+    from conftest import course_silent_on_warm_kernels, make_course
     root = make_course(str(tmp_path / "course"))
-    config = os.path.join(root, "course_config.py")
-    with open(config) as f:
-        text = f.read()
-    assert "c.GradeInSandbox.warm_kernels = True\n" in text
-    with open(config, "w") as f:  # the course's files silent: the default, unless set elsewhere
-        f.write(text.replace("c.GradeInSandbox.warm_kernels = True\n", ""))
+    config = course_silent_on_warm_kernels(root)
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "jupyter"))
     assert Course(root).warm_kernels_at_a_glance() and Course(root).warm_kernels
     os.makedirs(tmp_path / "jupyter")

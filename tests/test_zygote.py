@@ -306,13 +306,9 @@ def test_autograde_keeps_no_zygote_when_the_configuration_turns_warm_kernels_off
     the early zygote is stopped and the submission is graded with a cold kernel."""
     from autograder import pipeline
     from autograder.course import Course
-    from conftest import course_env, make_course, sample_subset
+    from conftest import course_env, course_silent_on_warm_kernels, make_course, sample_subset
     root = make_course(str(tmp_path / "course"))
-    config = os.path.join(root, "course_config.py")
-    with open(config) as f:
-        text = f.read()
-    with open(config, "w") as f:
-        f.write(text.replace("c.GradeInSandbox.warm_kernels = True\n", ""))
+    course_silent_on_warm_kernels(root)
     proc = subprocess.run([sys.executable, "-m", "autograder", "release", "02_logistic_vectorized"], cwd=root,
                           env=course_env(root), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
