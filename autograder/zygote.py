@@ -43,7 +43,7 @@ import threading
 import time
 
 # Measured (benchmarks/autograde_speed.py prints each one's import time in a kernel): what every
-# notebook of the course imports, and scikit-learn's data sets, which 02 and 04 load.
+# notebook of the course imports, and the course's data sets, which 02 and 04 load.
 # Then what ipykernel's start imports besides (the debugger's debugpy alone takes 0.11 s).
 WARM_IMPORTS = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "matplotlib.pyplot",
                 "matplotlib_inline.backend_inline", "autograder.harness", "autograder.checks",
