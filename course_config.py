@@ -61,6 +61,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.OverwriteCells.add_missing_cells = True
+# nbconvert checks the whole notebook against nbformat's schema after each preprocessor, six times per pass
+# of autograde: once per pass, after the last (each output a kernel sends is checked as it is made)
+c.NotebookExporter.optimistic_validation = True
 # Late work (autograder.nbgrader_plugin.LatePenalty): 10% of a notebook's score per day or part of a day
 # past the assignment's due date (`python -m autograder release A --due ...`), from the submission's timestamp.
 c.AssignLatePenalties.plugin_class = "autograder.nbgrader_plugin.LatePenalty"
@@ -70,7 +73,7 @@ c.GradeInSandbox.cell_timeout = 60    # seconds per cell of the student's
 c.GradeInSandbox.call_timeout = 10    # seconds per call of a student's function by a test
 c.GradeInSandbox.memory_mb = 2048     # address-space limit of a student's kernel
 # Each kernel is forked from its grading process's zygote, which paid ipykernel's, numpy's, matplotlib's
-# and scikit-learn's imports once (autograder/zygote.py); False: a fresh Python in each sandbox.
+# and the data sets' imports once (autograder/zygote.py); False: a fresh Python in each sandbox.
 c.GradeInSandbox.warm_kernels = True
 
 # Feedback shows what each check found, never the hidden tests' code.

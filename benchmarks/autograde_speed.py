@@ -109,6 +109,9 @@ c.Autograde.autograde_preprocessors = ["nbgrader.preprocessors.Execute", "nbgrad
     "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata"]
+c.NotebookExporter.optimistic_validation = False
+c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin"  # not the course's: its module
+# (autograder.nbgrader_plugin) changes how nbgrader checks metadata and opens the gradebook
 """
 PATHS = {  # label: (extra configuration, command, workers)
     "stock nbgrader, serial": (STOCK_NBGRADER, "nbgrader", 1),

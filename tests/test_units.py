@@ -3,6 +3,7 @@ submission with its source, the nbgrader plugin's preprocessors, the
 feedback summary, the usual causes, and what the pipeline says of nbgrader's
 failures."""
 import os
+
 import nbformat
 import numpy as np
 import pytest
@@ -269,6 +270,35 @@ def test_cell_metadata_is_checked_as_nbgrader_checks_it(broken, message):
         with pytest.raises(ValidationError, match=message):
             MetadataValidator().validate_nb(nb)
 
+
+def test_gradebooks_opened_in_one_process_share_its_engine_and_a_fork_makes_its_own(tmp_path, monkeypatch):
+    """nbgrader opens ten Gradebooks per notebook autograded; with the course's plugin loaded they share one
+    SQLAlchemy engine (and its compiled queries) per database in a process. Closing one gradebook leaves
+    another open one working; another database, or a forked process, gets an engine of its own."""
+    import autograder.nbgrader_plugin  # noqa: F401 (the plugin shares the engines)
+    from nbgrader import api
+    from nbgrader.api import Gradebook
+    monkeypatch.setattr(api, "get_alembic_version", lambda: "0")  # a new database asks alembic's command: 6 s
+    url, other = (f"sqlite:///{tmp_path / name}" for name in ("gradebook.db", "other.db"))
+    with Gradebook(url) as outer:
+        outer.add_student("ada")
+        with Gradebook(url) as inner:
+            assert inner.engine is outer.engine
+            inner.add_student("bo")
+        assert [s.id for s in outer.students] == ["ada", "bo"]  # after inner's close
+        with Gradebook(other) as elsewhere:
+            assert elsewhere.engine is not outer.engine
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with Gradebook(url) as forked:
+                    os.write(writer, b"own" if forked.engine is not outer.engine and len(forked.students) == 2 else b"shared")
+            finally:
+                os._exit(0)
+        os.close(writer)
+        assert os.read(reader, 16) == b"own"
+        os.waitpid(pid, 0)
 
 def test_the_glance_at_warm_kernels_reads_the_course_files_and_the_configuration_decides(tmp_path, monkeypatch):
     """autograde starts the zygote before nbgrader's configuration is loaded when the course's own files
