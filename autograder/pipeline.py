@@ -32,7 +32,7 @@ import signal
 import sqlite3
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
@@ -340,11 +340,9 @@ def prepare_gradebook(course, students):
             ensure_student(gb, student)
 
 
-def longest_first(course, pending):
-    """pending in the order to grade it: the submissions whose grading took longest last time first
-    (the seconds in their markers; for one never graded, its assignment's mean over the class), and
-    those with no record at all before them, in their own order. With several workers, a long job
-    left for the end runs alone while the others idle."""
+def recorded_seconds(course, pending):
+    """{(student, assignment): seconds} that the last grading of each pending submission took, from its
+    marker (a submission never graded, or whose marker cannot be read, has none)."""
     recorded = {}
     for student, assignment in pending:
         try:
@@ -352,8 +350,17 @@ def longest_first(course, pending):
                 recorded[(student, assignment)] = float(json.load(f)["seconds"])
         except (OSError, ValueError, KeyError, TypeError):
             pass
+    return recorded
+
+
+def longest_first(pending, recorded, timed=()):
+    """pending in the order to grade it: the submissions whose grading took longest last time first
+    (recorded: recorded_seconds), one never graded expected to take its assignment's mean (over the
+    recorded ones and timed: (assignment, seconds) of this run's gradings), and those with nothing
+    known before them, in their own order. With several workers, a long job left for the end runs
+    alone while the others idle."""
     by_assignment = {}
-    for (_, assignment), seconds in recorded.items():
+    for assignment, seconds in [(a, t) for (_, a), t in recorded.items()] + list(timed):
         by_assignment.setdefault(assignment, []).append(seconds)
 
     def expected(pair):
@@ -368,12 +375,15 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     """Autograde every submission not yet graded (all if force) with `workers`
     processes; returns the Jobs run, in the order they finished. A worker
     that dies takes only the submission it was grading: the others are
-    graded in a fresh pool; a submission whose worker died twice is a fault.
+    graded in a fresh pool, and those that were in flight beside it each run
+    alone; a submission whose worker died twice while grading it alone is a
+    fault.
     scheduler: the address of a Dask scheduler to grade on instead
     (autograder.distributed; raises ClusterLost if it goes away)."""
     course = Course(root)
     pending = [(s, a) for s, a in submissions(course, assignments, students) if force or not is_graded(course, s, a)]
-    pending = longest_first(course, pending)
+    recorded = recorded_seconds(course, pending)
+    pending = longest_first(pending, recorded)
     from . import zygote
     # one zygote for the whole pool, importing while this process sets up: started before nbgrader's
     # configuration is loaded if the course's own files ask for warm kernels (the configuration decides)
@@ -398,32 +408,52 @@ def autograde(root, assignments=(), students=(), workers=None, force=False, quie
     workers = workers or os.cpu_count()
     if not quiet:
         print(f"{len(pending)} submission(s) to grade with {workers} worker(s)", flush=True)
-    jobs, started, attempts, total = [], time.monotonic(), {}, len(pending)
-    while pending:
-        retry = []
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_pool_worker, initargs=(course.root,)) as pool:
-            futures = {pool.submit(_grade_in_worker, s, a): (s, a) for s, a in pending}
-            for future in as_completed(futures):
-                student, assignment = futures[future]
+    jobs, started, attempts, total, timed = [], time.monotonic(), {}, len(pending), []
+    alone = []  # in flight beside others when a worker died: each runs by itself, so that a death is its own
+    while pending or alone:
+        if alone:
+            batch, width, alone = alone[:1], 1, alone[1:]
+        else:
+            batch, width, pending = pending, workers, []
+        with ProcessPoolExecutor(max_workers=width, initializer=_start_pool_worker, initargs=(course.root,)) as pool:
+            # one job per worker at a time, each the longest expected when a worker frees up: on a first
+            # grading, this run's own times soon tell which assignments take long
+            queue, running = list(batch), {}
+            while queue or running:
                 try:
-                    job = future.result()
-                except BrokenProcessPool:
-                    attempts[(student, assignment)] = attempts.get((student, assignment), 0) + 1
-                    if attempts[(student, assignment)] < 2:
-                        retry.append((student, assignment))
-                        continue
-                    job = Job(student, assignment, "fault", problems=["the grading worker died twice while grading it"])
-                    if (student, assignment) not in had_submission:
-                        _forget_submission(course, student, assignment)
-                    _leave_marks(autograded_folder(course, student, assignment), job)
-                except Exception as exc:
-                    job = Job(student, assignment, "fault",
-                              problems=[f"the grading worker failed: {type(exc).__name__}: {exc}"])
-                    _leave_marks(autograded_folder(course, student, assignment), job)
-                jobs.append(job)
-                if not quiet:
-                    _progress(len(jobs), total, job, started)
-        pending = retry
+                    while queue and len(running) < width:
+                        queue = longest_first(queue, recorded, timed)
+                        pair = queue.pop(0)
+                        running[pool.submit(_grade_in_worker, *pair)] = pair
+                except BrokenProcessPool:  # a worker died: what had not started waits for the next pool
+                    pending += [pair] + queue
+                    queue = []
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student, assignment = pair = running.pop(future)
+                    try:
+                        job = future.result()
+                    except BrokenProcessPool:
+                        if width > 1:  # which of the jobs in flight killed the worker is not known
+                            alone.append(pair)
+                            continue
+                        attempts[pair] = attempts.get(pair, 0) + 1
+                        if attempts[pair] < 2:
+                            alone.append(pair)
+                            continue
+                        job = Job(student, assignment, "fault", problems=["the grading worker died twice while grading it"])
+                        if pair not in had_submission:
+                            _forget_submission(course, student, assignment)
+                        _leave_marks(autograded_folder(course, student, assignment), job)
+                    except Exception as exc:
+                        job = Job(student, assignment, "fault",
+                                  problems=[f"the grading worker failed: {type(exc).__name__}: {exc}"])
+                        _leave_marks(autograded_folder(course, student, assignment), job)
+                    jobs.append(job)
+                    if job.success:
+                        timed.append((assignment, job.seconds))
+                    if not quiet:
+                        _progress(len(jobs), total, job, started)
     return jobs
 
 

@@ -162,6 +162,32 @@ def test_a_worker_that_dies_every_time_is_a_fault(course):
     assert_not_graded(run(course, "autograde", "--workers", "1"), course, "the grading worker died twice")
 
 
+
+MARKED_SIGMOID = """
+def sigmoid(z):
+    return np.full(np.shape(z), 0.125)
+"""
+
+
+def test_a_worker_killed_beside_others_costs_only_its_own_submission(course):
+    """With 2 workers, cy's submission makes the grader's checks kill their worker every time (a fault of the
+    grader, as above), while ben's slow one is in flight on the other worker. ben is not charged for the deaths:
+    the jobs in flight at a death each run alone next, so only cy's is a fault."""
+    break_file(course, "solutions/logistic_loop_checks.py", "def large_inputs(spec, target, reference, rng):\n",
+               "def large_inputs(spec, target, reference, rng):\n    import os, signal\n"
+               "    if np.all(np.asarray(target.call((np.zeros((1, 1)),), arg_names=spec.args).value) == 0.125):\n"
+               "        os.kill(os.getpid(), signal.SIGKILL)\n")
+    slow = solved_notebook(course)
+    cell = next(c for c in slow.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid")
+    cell.source += "\n\nimport time\ntime.sleep(15)  # still grading when cy's worker dies\n"
+    submit(course, "ben", slow)
+    submit(course, "cy", with_function(solved_notebook(course), "sigmoid", MARKED_SIGMOID))
+    proc = run(course, "autograde", "--workers", "2")
+    assert proc.returncode == 2, (proc.stdout[-2000:], proc.stderr[-2000:])
+    assert "cy/01_logistic_loop: the grading worker died twice" in proc.stderr, proc.stderr[-3000:]
+    assert score(course) == full_marks() and score(course, "ben") == full_marks()
+    assert graded_marker(course, "ben") and not graded_marker(course, "cy") and score(course, "cy") is None
+
 def test_grade_finds_the_reference_from_the_source_notebooks_course_not_the_current_folder(course, tmp_path):
     path = tmp_path / "ada.ipynb"
     nbformat.write(solved_notebook(course), path)

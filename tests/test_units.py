@@ -323,15 +323,17 @@ def test_the_glance_at_warm_kernels_reads_the_course_files_and_the_configuration
 def test_the_longest_gradings_of_last_time_go_first(tmp_path):
     """A re-grade (after a fix of the checks, a resubmission) starts with what took longest before: a long
     job left for the end runs alone while the other workers idle. A submission never graded is expected
-    to take its assignment's mean; with nothing known, the class's own order stays."""
+    to take its assignment's mean (over the markers and this run's own gradings); with nothing known, the
+    class's own order stays."""
     import json
     from autograder.course import Course
-    from autograder.pipeline import MARKER, autograded_folder, longest_first
+    from autograder.pipeline import MARKER, autograded_folder, longest_first, recorded_seconds
     from conftest import make_course
     course = Course(make_course(str(tmp_path / "course")))
     pending = [("ada", "01_logistic_loop"), ("ada", "05_backprop"), ("ben", "01_logistic_loop"),
                ("ben", "05_backprop"), ("cy", "01_logistic_loop"), ("cy", "03_two_layer_forward")]
-    assert longest_first(course, pending) == pending
+    assert recorded_seconds(course, pending) == {}
+    assert longest_first(pending, {}) == pending
     for (student, assignment), seconds in {("ada", "01_logistic_loop"): 2.0, ("ada", "05_backprop"): 7.5,
                                            ("ben", "01_logistic_loop"): 4.0, ("ben", "05_backprop"): 6.5}.items():
         os.makedirs(autograded_folder(course, student, assignment))
@@ -340,8 +342,13 @@ def test_the_longest_gradings_of_last_time_go_first(tmp_path):
     os.makedirs(autograded_folder(course, "cy", "01_logistic_loop"))
     with open(os.path.join(autograded_folder(course, "cy", "01_logistic_loop"), MARKER), "w") as f:
         f.write("{cut off")  # a marker that cannot be read: as if there were none
-    assert longest_first(course, pending) == [
+    recorded = recorded_seconds(course, pending)
+    assert longest_first(pending, recorded) == [
         ("cy", "03_two_layer_forward"),  # nothing known of it or its assignment
         ("ada", "05_backprop"), ("ben", "05_backprop"), ("ben", "01_logistic_loop"),
         ("cy", "01_logistic_loop"),  # its assignment's mean: 3.0
         ("ada", "01_logistic_loop")]
+    # this run graded another 01 in 11 s and a 03 in 1 s: 01's mean is now 17 / 3
+    assert longest_first(pending, recorded, [("01_logistic_loop", 11.0), ("03_two_layer_forward", 1.0)]) == [
+        ("ada", "05_backprop"), ("ben", "05_backprop"), ("cy", "01_logistic_loop"), ("ben", "01_logistic_loop"),
+        ("ada", "01_logistic_loop"), ("cy", "03_two_layer_forward")]
