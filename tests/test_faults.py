@@ -162,7 +162,6 @@ def test_a_worker_that_dies_every_time_is_a_fault(course):
     assert_not_graded(run(course, "autograde", "--workers", "1"), course, "the grading worker died twice")
 
 
-
 MARKED_SIGMOID = """
 def sigmoid(z):
     return np.full(np.shape(z), 0.125)
@@ -187,6 +186,7 @@ def test_a_worker_killed_beside_others_costs_only_its_own_submission(course):
     assert "cy/01_logistic_loop: the grading worker died twice" in proc.stderr, proc.stderr[-3000:]
     assert score(course) == full_marks() and score(course, "ben") == full_marks()
     assert graded_marker(course, "ben") and not graded_marker(course, "cy") and score(course, "cy") is None
+
 
 def test_grade_finds_the_reference_from_the_source_notebooks_course_not_the_current_folder(course, tmp_path):
     path = tmp_path / "ada.ipynb"

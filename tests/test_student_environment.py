@@ -62,34 +62,30 @@ def test_student_environment_loads_the_real_data_sets(student_site, tmp_path):
     assert proc.stdout.split("\n")[:2] == ["30 569 [0, 1]", "64 1797 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"]
 
 
-
 def test_data_sets_are_scikit_learns_own_without_importing_it(student_site, tmp_path):
     """The course reads scikit-learn's data files with numpy (an import of scikit-learn costs every kernel
     of 02 and 04 more than a second): the same numbers, labels and names as scikit-learn's loaders give."""
     import numpy as np
     from sklearn.datasets import load_breast_cancer, load_digits
-    code = ("import sys, numpy as np\n"
-            "from autograder import datasets\n"
-            "np.savez(sys.argv[1], *datasets.breast_cancer(test_fraction=0.0)[:2], *datasets.digits(test_fraction=0.0)[:2],"
-            " names=np.array(datasets.breast_cancer()[4]))\n"
-            "print('sklearn' in sys.modules)")
-    saved = tmp_path / "sets.npz"
-    env = dict(os.environ, PYTHONPATH=str(student_site))
-    proc = subprocess.run([sys.executable, "-P", "-c", code, str(saved)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True)
+    proc = run_as_student(student_site, "import sys, numpy as np\n"
+                                        "from autograder import datasets\n"
+                                        "X, Y, _, _, names = datasets.breast_cancer(test_fraction=0.0)\n"
+                                        "D, y, _, _ = datasets.digits(test_fraction=0.0)\n"
+                                        "np.savez('sets.npz', X=X, Y=Y, D=D, y=y, names=np.array(names))\n"
+                                        "print('sklearn' in sys.modules)", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["False"]
-    sets = np.load(saved)
-    X, Y, D, y = (sets[f"arr_{i}"] for i in range(4))
+    sets = np.load(tmp_path / "sets.npz")
     cancer, digits = load_breast_cancer(), load_digits()
     order = np.random.default_rng(0).permutation(len(cancer.target))  # test_fraction 0: every sample, shuffled
     raw = cancer.data.T[:, order]
-    assert np.array_equal(X, (raw - raw.mean(axis=1, keepdims=True)) / raw.std(axis=1, keepdims=True))
-    assert Y.dtype == np.int64 and np.array_equal(Y, cancer.target[order].reshape(1, -1))
+    assert np.array_equal(sets["X"], (raw - raw.mean(axis=1, keepdims=True)) / raw.std(axis=1, keepdims=True))
+    assert sets["Y"].dtype == np.int64 and np.array_equal(sets["Y"], cancer.target[order].reshape(1, -1))
     assert sets["names"].tolist() == list(cancer.feature_names)
     order = np.random.default_rng(0).permutation(len(digits.target))
-    assert np.array_equal(D, digits.data.T[:, order] / 16.0)
-    assert y.dtype == np.int64 and np.array_equal(y, digits.target[order])
+    assert np.array_equal(sets["D"], digits.data.T[:, order] / 16.0)
+    assert sets["y"].dtype == np.int64 and np.array_equal(sets["y"], digits.target[order])
+
 
 def test_grading_environment_imports_the_reference():
     proc = subprocess.run([sys.executable, "-c", "import solutions.backprop, solutions.softmax"], cwd=REPO,

@@ -300,6 +300,7 @@ def test_gradebooks_opened_in_one_process_share_its_engine_and_a_fork_makes_its_
         assert os.read(reader, 16) == b"own"
         os.waitpid(pid, 0)
 
+
 def test_the_glance_at_warm_kernels_reads_the_course_files_and_the_configuration_decides(tmp_path, monkeypatch):
     """autograde starts the zygote before nbgrader's configuration is loaded when the course's own files
     ask for warm kernels; a setting from elsewhere (the instructor's Jupyter configuration) still decides."""
